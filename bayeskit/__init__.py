@@ -1,0 +1,15 @@
+"""bayeskit: Bayesian modeling with Numba-compiled log-densities.
+
+``import bayeskit as bk``. Distributions, the model language, MCMC (``bk.sample``),
+variational inference (``bk.fit``), bootstrap (``bk.bootstrap``), diagnostics and reports.
+See the README for a tour and DESIGN notes in the module docstrings.
+"""
+
+from ._version import __version__
+from .logdensity import LOGP_SIGNATURE, LogDensity
+
+# distributions and transforms
+# model language
+# inference
+# variational inference and bootstrap
+# diagnostics and reports

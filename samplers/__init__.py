@@ -1,0 +1,6 @@
+"""MCMC engines in Numba: random-walk Metropolis, static HMC and NUTS, with warmup.
+
+Installed as ``bayeskit.samplers``. This layer knows only a log-density: a compiled
+function with ``bayeskit.LOGP_SIGNATURE`` and its two data buffers. It imports numpy and
+numba, nothing else from bayeskit.
+"""
