@@ -339,3 +339,64 @@ def compare(datasets, **kw):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         return az.compare(dict(datasets), **kw)
+
+
+# -- plots (matplotlib figures) -----------------------------------------------------------
+_PLOT_FUNCTIONS = {  # our name -> (ArviZ 0.x function, ArviZ 1.x function)
+    "trace": ("plot_trace", "plot_trace_dist"),
+    "rank": ("plot_rank", "plot_rank"),
+    "forest": ("plot_forest", "plot_forest"),
+    "energy": ("plot_energy", "plot_energy"),
+    "ppc": ("plot_ppc", "plot_ppc_dist"),
+    "posterior": ("plot_posterior", "plot_dist"),
+}
+
+
+def _plot(kind, data, var_names=None, **kw):
+    """Call ArviZ's plot ``kind`` with the matplotlib backend and return the Figure."""
+    name = _PLOT_FUNCTIONS[kind][1 if IS_ARVIZ_1 else 0]
+    if var_names is not None:
+        kw["var_names"] = [var_names] if isinstance(var_names, str) else list(var_names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", (RuntimeWarning, UserWarning, DeprecationWarning))
+        if IS_ARVIZ_1:
+            collection = getattr(az, name)(data, backend="matplotlib", **kw)
+            return collection.viz["figure"].item()
+        axes = getattr(az, name)(data, show=False, **kw)
+    return np.ravel(axes)[0].figure
+
+
+def plot_trace(data, var_names=None, **kw):
+    """Per-chain traces and marginal densities; a matplotlib Figure."""
+    return _plot("trace", data, var_names, **kw)
+
+
+def plot_rank(data, var_names=None, **kw):
+    """Rank plots (uniform when chains agree); a matplotlib Figure."""
+    return _plot("rank", data, var_names, **kw)
+
+
+def plot_forest(data, var_names=None, **kw):
+    """Credible intervals of several variables; a matplotlib Figure."""
+    return _plot("forest", data, var_names, **kw)
+
+
+def plot_energy(data, **kw):
+    """Marginal vs transition energy of an HMC/NUTS run; a matplotlib Figure."""
+    if get_group(data, "sample_stats") is None or "energy" not in get_group(
+            data, "sample_stats"):
+        raise ValueError("plot_energy needs sample_stats.energy (an HMC/NUTS run)")
+    return _plot("energy", data, None, **kw)
+
+
+def plot_ppc(data, var_names=None, **kw):
+    """Posterior predictive draws against the observed data; a matplotlib Figure."""
+    if get_group(data, "posterior_predictive") is None:
+        raise ValueError("plot_ppc needs a posterior_predictive group: call "
+                         "bk.sample_posterior_predictive first")
+    return _plot("ppc", data, var_names, **kw)
+
+
+def plot_posterior(data, var_names=None, **kw):
+    """Marginal posterior densities with credible intervals; a matplotlib Figure."""
+    return _plot("posterior", data, var_names, **kw)

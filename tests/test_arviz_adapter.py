@@ -154,9 +154,33 @@ def check_loo():
     _raises(ValueError, ad.loo, bare, match="log_likelihood")
 
 
-CHECKS = [check_round_trip, check_unnamed_dims_and_bad_shapes, check_add_groups,
+def check_plots():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    idata, _ = _iid_data()
+    pp = np.random.default_rng(6).normal(size=(CHAINS, DRAWS, 5))
+    ad.add_groups(idata, posterior_predictive={"y": pp}, dims={"y": ["obs"]})
+    for plot in (ad.plot_trace, ad.plot_rank, ad.plot_forest, ad.plot_posterior):
+        fig = plot(idata, var_names=["mu", "beta"])
+        assert isinstance(fig, Figure) and len(fig.axes) >= 1, plot.__name__
+    for plot in (ad.plot_energy, ad.plot_ppc):
+        fig = plot(idata)
+        assert isinstance(fig, Figure) and len(fig.axes) >= 1, plot.__name__
+    bare = ad.make_inference_data({"mu": np.zeros((2, 10))})
+    _raises(ValueError, ad.plot_ppc, bare, match="posterior_predictive")
+    _raises(ValueError, ad.plot_energy, bare, match="energy")
+
+
+CHECKS = [check_plots, check_round_trip, check_unnamed_dims_and_bad_shapes, check_add_groups,
           check_diagnostics_on_iid_draws, check_rhat_flags_disagreeing_chains, check_bfmi,
           check_psis, check_loo]
+
+
+def test_plots():
+    check_plots()
 
 
 def test_round_trip():
