@@ -11,5 +11,10 @@ from .logdensity import LOGP_SIGNATURE, LogDensity
 # distributions and transforms
 # model language
 # inference
+from .inference import sample
+from .optimize import find_map
+from .predictive import (compute_log_likelihood, sample_posterior_predictive,
+                         sample_prior_predictive)
 # variational inference and bootstrap
 # diagnostics and reports
+from .diagnostics import diagnose, summary

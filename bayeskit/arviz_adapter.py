@@ -56,7 +56,7 @@ def _safe_attr(value):
         return value
     if value is None:
         return "None"
-    if isinstance(value, (list, tuple)) and all(
+    if isinstance(value, (list, tuple)) and value and all(
             isinstance(v, (int, float, np.integer, np.floating))
             and not isinstance(v, bool) for v in value):
         return list(value)
