@@ -9,6 +9,8 @@ from ._version import __version__
 from .logdensity import LOGP_SIGNATURE, LogDensity
 
 # distributions and transforms
+from .distributions import *  # noqa: F401,F403
+from . import transforms
 # model language
 # inference
 from .inference import sample

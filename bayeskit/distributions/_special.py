@@ -1,0 +1,205 @@
+"""Numba-callable special functions that ``math`` lacks, stable in the tails.
+
+Everything here is ``@njit(cache=True, nogil=True)`` on float64 scalars so that the
+distribution kernels (and, through them, compiled models and samplers) can call it.
+Accuracy is checked against ``scipy.special`` in ``tests/test_distributions_special.py``.
+"""
+
+import math
+
+from numba import njit
+
+LOG_2 = math.log(2.0)
+LOG_PI = math.log(math.pi)
+LOG_2PI = math.log(2.0 * math.pi)
+HALF_LOG_2PI = 0.5 * LOG_2PI
+SQRT_2 = math.sqrt(2.0)
+INF = math.inf
+
+_jit = njit(cache=True, nogil=True)
+
+
+@_jit
+def log1pexp(x):
+    """softplus ``log(1 + exp(x))`` without overflow or underflow."""
+    if x > 0.0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+
+@_jit
+def log_sigmoid(x):
+    """``log(1 / (1 + exp(-x)))``."""
+    return -log1pexp(-x)
+
+
+@_jit
+def sigmoid(x):
+    """The logistic function, exact in both tails."""
+    if x >= 0.0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@_jit
+def log_diff_exp(a, b):
+    """``log(exp(a) - exp(b))`` for ``a >= b`` (``-inf`` when equal)."""
+    if b == -INF:
+        return a
+    if a <= b:
+        return -INF
+    return a + math.log(-math.expm1(b - a))
+
+
+@_jit
+def xlogy(x, y):
+    """``x * log(y)`` with ``0 * log(0) = 0``."""
+    if x == 0.0:
+        return 0.0
+    return x * math.log(y)
+
+
+@_jit
+def xlog1py(x, y):
+    """``x * log1p(y)`` with ``0 * log1p(-1) = 0``."""
+    if x == 0.0:
+        return 0.0
+    return x * math.log1p(y)
+
+
+@_jit
+def power_log_at_zero(power):
+    """The limit of ``power * log(x)`` as x -> 0+: 0, -inf or +inf (density at x = 0)."""
+    if power == 0.0:
+        return 0.0
+    return -INF if power > 0.0 else INF
+
+
+@_jit
+def lbeta(a, b):
+    """``log B(a, b)``."""
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+@_jit
+def lchoose(n, k):
+    """``log C(n, k)`` for real ``0 <= k <= n``."""
+    return math.lgamma(n + 1.0) - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0)
+
+
+@_jit
+def normal_logpdf_std(z):
+    """``log phi(z)``, the standard normal log density."""
+    return -0.5 * z * z - HALF_LOG_2PI
+
+
+@_jit
+def log_ndtr(x):
+    """``log Phi(x)``, the log standard normal CDF, accurate for every finite x.
+
+    ``erfc`` keeps full relative accuracy until it underflows near x = -37, so it is
+    used down to x = -30; below that the asymptotic (Mills ratio) series takes over.
+    """
+    if x > 6.0:
+        return math.log1p(-0.5 * math.erfc(x / SQRT_2))
+    if x > -30.0:
+        return math.log(0.5 * math.erfc(-x / SQRT_2))
+    if x == -INF:
+        return -INF
+    # Phi(x) = phi(x)/(-x) * sum_k (-1)^k (2k-1)!! / x^(2k)
+    x2 = x * x
+    term = 1.0
+    total = 1.0
+    k = 1
+    while k < 40:
+        term *= -(2.0 * k - 1.0) / x2
+        total += term
+        if abs(term) < 1e-17 * total:
+            break
+        k += 1
+    return normal_logpdf_std(x) - math.log(-x) + math.log(total)
+
+
+@_jit
+def mills_inverse(x):
+    """``phi(x) / Phi(x)``, the inverse Mills ratio, without 0/0 in the lower tail."""
+    return math.exp(normal_logpdf_std(x) - log_ndtr(x))
+
+
+@_jit
+def digamma(x):
+    """The digamma function psi(x) = d/dx log Gamma(x).
+
+    Recurrence psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic series
+    with Bernoulli numbers; reflection for negative non-integers.
+    """
+    if math.isnan(x) or x == -INF:
+        return math.nan
+    if x == INF:
+        return INF
+    if x <= 0.0:
+        if x == math.floor(x):
+            return math.nan
+        # psi(1 - x) - psi(x) = pi cot(pi x)
+        return digamma(1.0 - x) - math.pi / math.tan(math.pi * x)
+    shift = 0.0
+    while x < 10.0:
+        shift -= 1.0 / x
+        x += 1.0
+    inv2 = 1.0 / (x * x)
+    series = inv2 * (
+        1.0 / 12.0
+        - inv2 * (1.0 / 120.0
+        - inv2 * (1.0 / 252.0
+        - inv2 * (1.0 / 240.0
+        - inv2 * (1.0 / 132.0
+        - inv2 * (691.0 / 32760.0
+        - inv2 * (1.0 / 12.0)))))))
+    return shift + math.log(x) - 0.5 / x - series
+
+
+@_jit
+def log_bessel_i(v, x):
+    """``log I_v(x)`` of the modified Bessel function, for v in {0, 1} and x >= 0.
+
+    Power series (all terms positive, no cancellation) for x <= 30; the Hankel
+    asymptotic expansion beyond, where its smallest term is far below 1e-16.
+    """
+    if x < 0.0 or math.isnan(x):
+        return math.nan
+    if x <= 30.0:
+        half = 0.5 * x
+        q = half * half
+        term = 1.0 if v == 0 else half
+        if term == 0.0:
+            return -INF
+        total = term
+        m = 0
+        while m < 500:
+            term *= q / ((m + 1.0) * (m + 1.0 + v))
+            total += term
+            if term < 1e-17 * total:
+                break
+            m += 1
+        return math.log(total)
+    mu = 4.0 * v * v
+    term = 1.0
+    total = 1.0
+    m = 1
+    while m < 60:
+        new = -term * (mu - (2.0 * m - 1.0) ** 2) / (m * 8.0 * x)
+        if abs(new) > abs(term):
+            break
+        term = new
+        total += term
+        if abs(term) < 1e-17 * abs(total):
+            break
+        m += 1
+    return x - 0.5 * math.log(2.0 * math.pi * x) + math.log(total)
+
+
+@_jit
+def bessel_ratio_i1_i0(x):
+    """``I_1(x) / I_0(x)`` (the derivative of log I_0), in [0, 1)."""
+    return math.exp(log_bessel_i(1, x) - log_bessel_i(0, x))

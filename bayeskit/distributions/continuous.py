@@ -1,0 +1,993 @@
+"""Continuous univariate families: kernels ``<fam>_lpdf`` / ``<fam>_lpdf_grad`` and classes.
+
+Kernel contract (see ``bayeskit.distributions``): ``<fam>_lpdf(x, *params) -> float`` and
+``<fam>_lpdf_grad(x, *params) -> (lp, d_x, d_p1, ...)`` on float64 scalars, returning
+``-inf`` (and zero partials) outside the support or for invalid parameters, never raising.
+"""
+
+import math
+
+import numpy as np
+import scipy.stats
+
+from .. import transforms as tr
+from numba import njit
+
+from ._special import (HALF_LOG_2PI, INF, LOG_2, LOG_2PI, LOG_PI, bessel_ratio_i1_i0,
+                       digamma, lbeta, log_bessel_i, log_diff_exp, log_ndtr, mills_inverse,
+                       normal_logpdf_std, power_log_at_zero)
+from .base import Distribution, check_finite, check_positive, check_real
+
+_jit = njit(cache=True, nogil=True)
+NINF = -INF
+
+
+# ------------------------------------------------------------------------------ Normal
+@_jit
+def normal_lpdf(x, mu, sigma):
+    if not (sigma > 0.0 and math.isfinite(sigma) and math.isfinite(mu)) or math.isnan(x):
+        return NINF
+    z = (x - mu) / sigma
+    return -0.5 * z * z - math.log(sigma) - HALF_LOG_2PI
+
+
+@_jit
+def normal_lpdf_grad(x, mu, sigma):
+    lp = normal_lpdf(x, mu, sigma)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0, 0.0
+    z = (x - mu) / sigma
+    return lp, -z / sigma, z / sigma, (z * z - 1.0) / sigma
+
+
+@_jit
+def half_normal_lpdf(x, sigma):
+    if x < 0.0:
+        return NINF
+    return LOG_2 + normal_lpdf(x, 0.0, sigma)
+
+
+@_jit
+def half_normal_lpdf_grad(x, sigma):
+    lp = half_normal_lpdf(x, sigma)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0
+    z = x / sigma
+    return lp, -z / sigma, (z * z - 1.0) / sigma
+
+
+# ----------------------------------------------------------------------------- StudentT
+@_jit
+def student_t_lpdf(x, nu, mu, sigma):
+    if not (nu > 0.0 and sigma > 0.0 and math.isfinite(sigma) and math.isfinite(mu)
+            and not math.isnan(nu)) or math.isnan(x):
+        return NINF
+    if nu == INF:
+        return normal_lpdf(x, mu, sigma)
+    z = (x - mu) / sigma
+    return (math.lgamma(0.5 * (nu + 1.0)) - math.lgamma(0.5 * nu)
+            - 0.5 * (math.log(nu) + LOG_PI) - math.log(sigma)
+            - 0.5 * (nu + 1.0) * math.log1p(z * z / nu))
+
+
+@_jit
+def student_t_lpdf_grad(x, nu, mu, sigma):
+    lp = student_t_lpdf(x, nu, mu, sigma)
+    if not math.isfinite(lp) or nu == INF:
+        if math.isfinite(lp):
+            _, dx, dmu, dsigma = normal_lpdf_grad(x, mu, sigma)
+            return lp, dx, 0.0, dmu, dsigma
+        return lp, 0.0, 0.0, 0.0, 0.0
+    z = (x - mu) / sigma
+    z2 = z * z
+    frac = z2 / (nu + z2)  # z^2 / (nu + z^2), in [0, 1)
+    dx = -(nu + 1.0) * z / ((nu + z2) * sigma)
+    dsigma = (-1.0 + (nu + 1.0) * frac) / sigma
+    dnu = 0.5 * (digamma(0.5 * (nu + 1.0)) - digamma(0.5 * nu) - 1.0 / nu
+                 - math.log1p(z2 / nu) + (nu + 1.0) * frac / nu)
+    return lp, dx, dnu, -dx, dsigma
+
+
+@_jit
+def half_student_t_lpdf(x, nu, sigma):
+    if x < 0.0:
+        return NINF
+    return LOG_2 + student_t_lpdf(x, nu, 0.0, sigma)
+
+
+@_jit
+def half_student_t_lpdf_grad(x, nu, sigma):
+    if x < 0.0:
+        return NINF, 0.0, 0.0, 0.0
+    lp, dx, dnu, _, dsigma = student_t_lpdf_grad(x, nu, 0.0, sigma)
+    return lp + LOG_2, dx, dnu, dsigma
+
+
+# ------------------------------------------------------------------------------ Cauchy
+@_jit
+def cauchy_lpdf(x, alpha, beta):
+    if not (beta > 0.0 and math.isfinite(beta) and math.isfinite(alpha)) or math.isnan(x):
+        return NINF
+    z = (x - alpha) / beta
+    return -LOG_PI - math.log(beta) - math.log1p(z * z)
+
+
+@_jit
+def cauchy_lpdf_grad(x, alpha, beta):
+    lp = cauchy_lpdf(x, alpha, beta)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0, 0.0
+    z = (x - alpha) / beta
+    dx = -2.0 * z / (beta * (1.0 + z * z))
+    return lp, dx, -dx, (-1.0 + 2.0 * z * z / (1.0 + z * z)) / beta
+
+
+@_jit
+def half_cauchy_lpdf(x, beta):
+    if x < 0.0:
+        return NINF
+    return LOG_2 + cauchy_lpdf(x, 0.0, beta)
+
+
+@_jit
+def half_cauchy_lpdf_grad(x, beta):
+    if x < 0.0:
+        return NINF, 0.0, 0.0
+    lp, dx, _, dbeta = cauchy_lpdf_grad(x, 0.0, beta)
+    return lp + LOG_2, dx, dbeta
+
+
+# ----------------------------------------------------------------------------- Laplace
+@_jit
+def laplace_lpdf(x, mu, b):
+    if not (b > 0.0 and math.isfinite(b) and math.isfinite(mu)) or math.isnan(x):
+        return NINF
+    return -LOG_2 - math.log(b) - abs(x - mu) / b
+
+
+@_jit
+def laplace_lpdf_grad(x, mu, b):
+    lp = laplace_lpdf(x, mu, b)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0, 0.0
+    s = 1.0 if x > mu else (-1.0 if x < mu else 0.0)
+    return lp, -s / b, s / b, (-1.0 + abs(x - mu) / b) / b
+
+
+# ---------------------------------------------------------------------------- Logistic
+@_jit
+def logistic_lpdf(x, mu, s):
+    if not (s > 0.0 and math.isfinite(s) and math.isfinite(mu)) or math.isnan(x):
+        return NINF
+    a = abs((x - mu) / s)
+    return -a - 2.0 * math.log1p(math.exp(-a)) - math.log(s)
+
+
+@_jit
+def logistic_lpdf_grad(x, mu, s):
+    lp = logistic_lpdf(x, mu, s)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0, 0.0
+    z = (x - mu) / s
+    t = math.tanh(0.5 * z)
+    return lp, -t / s, t / s, (-1.0 + z * t) / s
+
+
+# --------------------------------------------------------------------------- LogNormal
+@_jit
+def lognormal_lpdf(x, mu, sigma):
+    if not x > 0.0:
+        return NINF
+    lx = math.log(x)
+    return normal_lpdf(lx, mu, sigma) - lx
+
+
+@_jit
+def lognormal_lpdf_grad(x, mu, sigma):
+    lp = lognormal_lpdf(x, mu, sigma)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0, 0.0
+    z = (math.log(x) - mu) / sigma
+    return lp, (-z / sigma - 1.0) / x, z / sigma, (z * z - 1.0) / sigma
+
+
+# ------------------------------------------------------------------------- Exponential
+@_jit
+def exponential_lpdf(x, lam):
+    if not (lam > 0.0 and math.isfinite(lam)) or not x >= 0.0:
+        return NINF
+    return math.log(lam) - lam * x
+
+
+@_jit
+def exponential_lpdf_grad(x, lam):
+    lp = exponential_lpdf(x, lam)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0
+    return lp, -lam, 1.0 / lam - x
+
+
+# ------------------------------------------------------------------------------- Gamma
+@_jit
+def gamma_lpdf(x, alpha, beta):
+    if not (alpha > 0.0 and beta > 0.0 and math.isfinite(alpha) and math.isfinite(beta)):
+        return NINF
+    if not x >= 0.0 or x == INF:
+        return NINF
+    norm = alpha * math.log(beta) - math.lgamma(alpha)
+    if x == 0.0:
+        return norm + power_log_at_zero(alpha - 1.0)
+    return norm + (alpha - 1.0) * math.log(x) - beta * x
+
+
+@_jit
+def gamma_lpdf_grad(x, alpha, beta):
+    lp = gamma_lpdf(x, alpha, beta)
+    if not math.isfinite(lp) or x == 0.0:
+        return lp, 0.0, 0.0, 0.0
+    lx = math.log(x)
+    return (lp, (alpha - 1.0) / x - beta, math.log(beta) - digamma(alpha) + lx,
+            alpha / beta - x)
+
+
+@_jit
+def inverse_gamma_lpdf(x, alpha, beta):
+    if not (alpha > 0.0 and beta > 0.0 and math.isfinite(alpha) and math.isfinite(beta)):
+        return NINF
+    if not x > 0.0 or x == INF:
+        return NINF
+    return (alpha * math.log(beta) - math.lgamma(alpha) - (alpha + 1.0) * math.log(x)
+            - beta / x)
+
+
+@_jit
+def inverse_gamma_lpdf_grad(x, alpha, beta):
+    lp = inverse_gamma_lpdf(x, alpha, beta)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0, 0.0
+    return (lp, -(alpha + 1.0) / x + beta / (x * x),
+            math.log(beta) - digamma(alpha) - math.log(x), alpha / beta - 1.0 / x)
+
+
+@_jit
+def chi_squared_lpdf(x, nu):
+    return gamma_lpdf(x, 0.5 * nu, 0.5)
+
+
+@_jit
+def chi_squared_lpdf_grad(x, nu):
+    lp, dx, dalpha, _ = gamma_lpdf_grad(x, 0.5 * nu, 0.5)
+    return lp, dx, 0.5 * dalpha
+
+
+# -------------------------------------------------------------------------------- Beta
+@_jit
+def beta_lpdf(x, alpha, beta):
+    if not (alpha > 0.0 and beta > 0.0 and math.isfinite(alpha) and math.isfinite(beta)):
+        return NINF
+    if not (x >= 0.0 and x <= 1.0):
+        return NINF
+    norm = -lbeta(alpha, beta)
+    if x == 0.0:
+        return norm + power_log_at_zero(alpha - 1.0)
+    if x == 1.0:
+        return norm + power_log_at_zero(beta - 1.0)
+    return norm + (alpha - 1.0) * math.log(x) + (beta - 1.0) * math.log1p(-x)
+
+
+@_jit
+def beta_lpdf_grad(x, alpha, beta):
+    lp = beta_lpdf(x, alpha, beta)
+    if not math.isfinite(lp) or x == 0.0 or x == 1.0:
+        return lp, 0.0, 0.0, 0.0
+    psi_ab = digamma(alpha + beta)
+    return (lp, (alpha - 1.0) / x - (beta - 1.0) / (1.0 - x),
+            math.log(x) - digamma(alpha) + psi_ab,
+            math.log1p(-x) - digamma(beta) + psi_ab)
+
+
+# ----------------------------------------------------------------------------- Uniform
+@_jit
+def uniform_lpdf(x, lower, upper):
+    if not (lower < upper and math.isfinite(lower) and math.isfinite(upper)):
+        return NINF
+    if not (x >= lower and x <= upper):
+        return NINF
+    return -math.log(upper - lower)
+
+
+@_jit
+def uniform_lpdf_grad(x, lower, upper):
+    lp = uniform_lpdf(x, lower, upper)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0, 0.0
+    w = upper - lower
+    return lp, 0.0, 1.0 / w, -1.0 / w
+
+
+# ----------------------------------------------------------------------------- Weibull
+@_jit
+def weibull_lpdf(x, alpha, beta):
+    if not (alpha > 0.0 and beta > 0.0 and math.isfinite(alpha) and math.isfinite(beta)):
+        return NINF
+    if not x >= 0.0 or x == INF:
+        return NINF
+    norm = math.log(alpha) - math.log(beta)
+    if x == 0.0:
+        return norm + power_log_at_zero(alpha - 1.0)
+    lt = math.log(x / beta)
+    return norm + (alpha - 1.0) * lt - math.exp(alpha * lt)
+
+
+@_jit
+def weibull_lpdf_grad(x, alpha, beta):
+    lp = weibull_lpdf(x, alpha, beta)
+    if not math.isfinite(lp) or x == 0.0:
+        return lp, 0.0, 0.0, 0.0
+    lt = math.log(x / beta)
+    ta = math.exp(alpha * lt)
+    return (lp, (alpha - 1.0 - alpha * ta) / x, 1.0 / alpha + lt - ta * lt,
+            alpha * (ta - 1.0) / beta)
+
+
+# --------------------------------------------------------------------- TruncatedNormal
+@_jit
+def _log_normal_mass(a, b):
+    """``log(Phi(b) - Phi(a))`` for a < b, from the upper tail when both are positive."""
+    if a > 0.0:
+        return log_diff_exp(log_ndtr(-a), log_ndtr(-b))
+    return log_diff_exp(log_ndtr(b), log_ndtr(a))
+
+
+@_jit
+def truncated_normal_lpdf(x, mu, sigma, lower, upper):
+    if not (sigma > 0.0 and math.isfinite(sigma) and math.isfinite(mu) and lower < upper):
+        return NINF
+    if not (x >= lower and x <= upper) or math.isinf(x):
+        return NINF
+    a = (lower - mu) / sigma
+    b = (upper - mu) / sigma
+    return normal_lpdf(x, mu, sigma) - _log_normal_mass(a, b)
+
+
+@_jit
+def truncated_normal_lpdf_grad(x, mu, sigma, lower, upper):
+    lp = truncated_normal_lpdf(x, mu, sigma, lower, upper)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0, 0.0, 0.0, 0.0
+    a = (lower - mu) / sigma
+    b = (upper - mu) / sigma
+    log_mass = _log_normal_mass(a, b)
+    # phi(a)/Z and phi(b)/Z, and a*phi(a)/Z, b*phi(b)/Z (zero at infinite bounds)
+    ra = 0.0 if math.isinf(a) else math.exp(normal_logpdf_std(a) - log_mass)
+    rb = 0.0 if math.isinf(b) else math.exp(normal_logpdf_std(b) - log_mass)
+    ara = 0.0 if ra == 0.0 else a * ra
+    brb = 0.0 if rb == 0.0 else b * rb
+    z = (x - mu) / sigma
+    return (lp, -z / sigma, (z - ra + rb) / sigma, (z * z - 1.0 - ara + brb) / sigma,
+            ra / sigma, -rb / sigma)
+
+
+# -------------------------------------------------------------------------- SkewNormal
+@_jit
+def skew_normal_lpdf(x, mu, sigma, alpha):
+    if not math.isfinite(alpha):
+        return NINF
+    lp = normal_lpdf(x, mu, sigma)
+    if not math.isfinite(lp):
+        return lp
+    return LOG_2 + lp + log_ndtr(alpha * (x - mu) / sigma)
+
+
+@_jit
+def skew_normal_lpdf_grad(x, mu, sigma, alpha):
+    lp = skew_normal_lpdf(x, mu, sigma, alpha)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0, 0.0, 0.0
+    z = (x - mu) / sigma
+    r = mills_inverse(alpha * z)
+    dx = (-z + alpha * r) / sigma
+    return lp, dx, -dx, (-1.0 + z * z - alpha * z * r) / sigma, z * r
+
+
+# ---------------------------------------------------------------------------- VonMises
+@_jit
+def von_mises_lpdf(x, mu, kappa):
+    if not (kappa > 0.0 and math.isfinite(kappa) and math.isfinite(mu)):
+        return NINF
+    if not (x >= -math.pi and x <= math.pi):
+        return NINF
+    return kappa * math.cos(x - mu) - LOG_2PI - log_bessel_i(0, kappa)
+
+
+@_jit
+def von_mises_lpdf_grad(x, mu, kappa):
+    lp = von_mises_lpdf(x, mu, kappa)
+    if not math.isfinite(lp):
+        return lp, 0.0, 0.0, 0.0
+    s = math.sin(x - mu)
+    return lp, -kappa * s, kappa * s, math.cos(x - mu) - bessel_ratio_i1_i0(kappa)
+
+
+# -------------------------------------------------------------------------------- Flat
+@_jit
+def flat_lpdf(x):
+    if math.isnan(x):
+        return NINF
+    return 0.0
+
+
+@_jit
+def flat_lpdf_grad(x):
+    return flat_lpdf(x), 0.0
+
+
+@_jit
+def half_flat_lpdf(x):
+    if not x >= 0.0:
+        return NINF
+    return 0.0
+
+
+@_jit
+def half_flat_lpdf_grad(x):
+    return half_flat_lpdf(x), 0.0
+
+
+# ============================================================================== classes
+class Continuous(Distribution):
+    """Base of the continuous univariate families."""
+
+    is_discrete = False
+
+
+class Normal(Continuous):
+    """Normal(mu=0, sigma=1): mean ``mu``, standard deviation ``sigma``.
+
+    scipy: ``norm(loc=mu, scale=sigma)``.
+    """
+
+    support = "real"
+
+    def __init__(self, mu=0.0, sigma=1.0):
+        self._setup(("mu", "sigma"), (mu, sigma), normal_lpdf, normal_lpdf_grad,
+                    (check_finite, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return rng.normal(v[0], v[1], size=shape)
+
+    def _mean(self, mu, sigma):
+        return mu + 0 * sigma
+
+    def _var(self, mu, sigma):
+        return sigma ** 2 + 0 * mu
+
+    def default_transform(self):
+        return tr.Identity()
+
+
+class HalfNormal(Continuous):
+    """HalfNormal(sigma=1): ``|X|`` for X ~ Normal(0, sigma). scipy: ``halfnorm(scale=sigma)``."""
+
+    support = "positive"
+
+    def __init__(self, sigma=1.0):
+        self._setup(("sigma",), (sigma,), half_normal_lpdf, half_normal_lpdf_grad,
+                    (check_positive,))
+
+    def _sample(self, rng, shape, v):
+        return np.abs(rng.normal(0.0, v[0], size=shape))
+
+    def _mean(self, sigma):
+        return sigma * math.sqrt(2.0 / math.pi)
+
+    def _var(self, sigma):
+        return sigma ** 2 * (1.0 - 2.0 / math.pi)
+
+    def default_transform(self):
+        return tr.Log()
+
+
+class StudentT(Continuous):
+    """StudentT(nu, mu=0, sigma=1): degrees of freedom ``nu``, location, scale.
+
+    scipy: ``t(df=nu, loc=mu, scale=sigma)``.
+    """
+
+    support = "real"
+
+    def __init__(self, nu, mu=0.0, sigma=1.0):
+        self._setup(("nu", "mu", "sigma"), (nu, mu, sigma), student_t_lpdf,
+                    student_t_lpdf_grad, (check_positive, check_finite, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return v[1] + v[2] * rng.standard_t(v[0], size=shape)
+
+    def _mean(self, nu, mu, sigma):
+        return np.where(nu > 1, mu + 0 * sigma, np.nan)
+
+    def _var(self, nu, mu, sigma):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = sigma ** 2 * nu / (nu - 2.0) + 0 * mu
+        return np.where(nu > 2, v, np.where(nu > 1, np.inf, np.nan))
+
+    def default_transform(self):
+        return tr.Identity()
+
+
+class HalfStudentT(Continuous):
+    """HalfStudentT(nu, sigma=1): ``|X|`` for X ~ StudentT(nu, 0, sigma).
+
+    scipy has no twin; the density is ``2 * t(df=nu, scale=sigma).pdf(x)`` for x >= 0.
+    """
+
+    support = "positive"
+
+    def __init__(self, nu, sigma=1.0):
+        self._setup(("nu", "sigma"), (nu, sigma), half_student_t_lpdf,
+                    half_student_t_lpdf_grad, (check_positive, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return np.abs(v[1] * rng.standard_t(v[0], size=shape))
+
+    def _mean(self, nu, sigma):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            from scipy.special import gammaln
+            m = (2.0 * sigma * np.sqrt(nu / np.pi) / (nu - 1.0)
+                 * np.exp(gammaln((nu + 1.0) / 2.0) - gammaln(nu / 2.0)))
+        return np.where(nu > 1, m, np.inf)
+
+    def _var(self, nu, sigma):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = sigma ** 2 * nu / (nu - 2.0) - self._mean(nu, sigma) ** 2
+        return np.where(nu > 2, v, np.where(nu > 1, np.inf, np.nan))
+
+    def default_transform(self):
+        return tr.Log()
+
+
+class Cauchy(Continuous):
+    """Cauchy(alpha=0, beta=1): location ``alpha``, scale ``beta`` (PyMC's names).
+
+    scipy: ``cauchy(loc=alpha, scale=beta)``. Mean and variance are undefined (NaN).
+    """
+
+    support = "real"
+
+    def __init__(self, alpha=0.0, beta=1.0):
+        self._setup(("alpha", "beta"), (alpha, beta), cauchy_lpdf, cauchy_lpdf_grad,
+                    (check_finite, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return v[0] + v[1] * rng.standard_cauchy(size=shape)
+
+    def _mean(self, alpha, beta):
+        return np.nan
+
+    def _var(self, alpha, beta):
+        return np.nan
+
+    def default_transform(self):
+        return tr.Identity()
+
+
+class HalfCauchy(Continuous):
+    """HalfCauchy(beta=1): ``|X|`` for X ~ Cauchy(0, beta). scipy: ``halfcauchy(scale=beta)``.
+
+    Mean and variance are infinite.
+    """
+
+    support = "positive"
+
+    def __init__(self, beta=1.0):
+        self._setup(("beta",), (beta,), half_cauchy_lpdf, half_cauchy_lpdf_grad,
+                    (check_positive,))
+
+    def _sample(self, rng, shape, v):
+        return np.abs(v[0] * rng.standard_cauchy(size=shape))
+
+    def _mean(self, beta):
+        return np.inf
+
+    def _var(self, beta):
+        return np.inf
+
+    def default_transform(self):
+        return tr.Log()
+
+
+class Laplace(Continuous):
+    """Laplace(mu=0, b=1): location ``mu``, scale ``b``. scipy: ``laplace(loc=mu, scale=b)``."""
+
+    support = "real"
+
+    def __init__(self, mu=0.0, b=1.0):
+        self._setup(("mu", "b"), (mu, b), laplace_lpdf, laplace_lpdf_grad,
+                    (check_finite, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return rng.laplace(v[0], v[1], size=shape)
+
+    def _mean(self, mu, b):
+        return mu + 0 * b
+
+    def _var(self, mu, b):
+        return 2.0 * b ** 2 + 0 * mu
+
+    def default_transform(self):
+        return tr.Identity()
+
+
+class Logistic(Continuous):
+    """Logistic(mu=0, s=1): location ``mu``, scale ``s``. scipy: ``logistic(loc=mu, scale=s)``."""
+
+    support = "real"
+
+    def __init__(self, mu=0.0, s=1.0):
+        self._setup(("mu", "s"), (mu, s), logistic_lpdf, logistic_lpdf_grad,
+                    (check_finite, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return rng.logistic(v[0], v[1], size=shape)
+
+    def _mean(self, mu, s):
+        return mu + 0 * s
+
+    def _var(self, mu, s):
+        return s ** 2 * math.pi ** 2 / 3.0 + 0 * mu
+
+    def default_transform(self):
+        return tr.Identity()
+
+
+class LogNormal(Continuous):
+    """LogNormal(mu=0, sigma=1): ``exp(X)`` for X ~ Normal(mu, sigma).
+
+    scipy: ``lognorm(s=sigma, scale=exp(mu))``.
+    """
+
+    support = "positive"
+
+    def __init__(self, mu=0.0, sigma=1.0):
+        self._setup(("mu", "sigma"), (mu, sigma), lognormal_lpdf, lognormal_lpdf_grad,
+                    (check_finite, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return rng.lognormal(v[0], v[1], size=shape)
+
+    def _mean(self, mu, sigma):
+        return np.exp(mu + 0.5 * sigma ** 2)
+
+    def _var(self, mu, sigma):
+        return np.expm1(sigma ** 2) * np.exp(2.0 * mu + sigma ** 2)
+
+    def default_transform(self):
+        return tr.Log()
+
+
+class Exponential(Continuous):
+    """Exponential(lam=1): rate ``lam``. scipy: ``expon(scale=1/lam)``."""
+
+    support = "positive"
+
+    def __init__(self, lam=1.0):
+        self._setup(("lam",), (lam,), exponential_lpdf, exponential_lpdf_grad,
+                    (check_positive,))
+
+    def _sample(self, rng, shape, v):
+        return rng.exponential(1.0 / v[0], size=shape)
+
+    def _mean(self, lam):
+        return 1.0 / lam
+
+    def _var(self, lam):
+        return 1.0 / lam ** 2
+
+    def default_transform(self):
+        return tr.Log()
+
+
+class Gamma(Continuous):
+    """Gamma(alpha, beta): shape ``alpha``, RATE ``beta`` (mean alpha/beta).
+
+    scipy: ``gamma(a=alpha, scale=1/beta)``.
+    """
+
+    support = "positive"
+
+    def __init__(self, alpha, beta):
+        self._setup(("alpha", "beta"), (alpha, beta), gamma_lpdf, gamma_lpdf_grad,
+                    (check_positive, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return rng.gamma(v[0], 1.0 / v[1], size=shape)
+
+    def _mean(self, alpha, beta):
+        return alpha / beta
+
+    def _var(self, alpha, beta):
+        return alpha / beta ** 2
+
+    def default_transform(self):
+        return tr.Log()
+
+
+class InverseGamma(Continuous):
+    """InverseGamma(alpha, beta): ``1/X`` for X ~ Gamma(alpha, rate=beta); ``beta`` is the
+    scale of the inverse. scipy: ``invgamma(a=alpha, scale=beta)``."""
+
+    support = "positive"
+
+    def __init__(self, alpha, beta):
+        self._setup(("alpha", "beta"), (alpha, beta), inverse_gamma_lpdf,
+                    inverse_gamma_lpdf_grad, (check_positive, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return v[1] / rng.gamma(v[0], 1.0, size=shape)
+
+    def _mean(self, alpha, beta):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(alpha > 1, beta / (alpha - 1.0), np.inf)
+
+    def _var(self, alpha, beta):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = beta ** 2 / ((alpha - 1.0) ** 2 * (alpha - 2.0))
+        return np.where(alpha > 2, v, np.inf)
+
+    def default_transform(self):
+        return tr.Log()
+
+
+class ChiSquared(Continuous):
+    """ChiSquared(nu): ``nu`` degrees of freedom (Gamma(nu/2, rate 1/2)). scipy: ``chi2(df=nu)``."""
+
+    support = "positive"
+
+    def __init__(self, nu):
+        self._setup(("nu",), (nu,), chi_squared_lpdf, chi_squared_lpdf_grad,
+                    (check_positive,))
+
+    def _sample(self, rng, shape, v):
+        return rng.chisquare(v[0], size=shape)
+
+    def _mean(self, nu):
+        return nu
+
+    def _var(self, nu):
+        return 2.0 * nu
+
+    def default_transform(self):
+        return tr.Log()
+
+
+class Beta(Continuous):
+    """Beta(alpha, beta): shapes ``alpha``, ``beta`` on [0, 1]. scipy: ``beta(a=alpha, b=beta)``."""
+
+    support = "[0, 1]"
+
+    def __init__(self, alpha, beta):
+        self._setup(("alpha", "beta"), (alpha, beta), beta_lpdf, beta_lpdf_grad,
+                    (check_positive, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return rng.beta(v[0], v[1], size=shape)
+
+    def _mean(self, alpha, beta):
+        return alpha / (alpha + beta)
+
+    def _var(self, alpha, beta):
+        s = alpha + beta
+        return alpha * beta / (s * s * (s + 1.0))
+
+    def default_transform(self):
+        return tr.Interval(0.0, 1.0)
+
+
+def _scalar_bound(dist, name):
+    """A numeric bound as one float (transforms take scalar bounds), else an error."""
+    value = dist._numeric.get(name)
+    if value is None:
+        raise TypeError(f"{type(dist).__name__}: the default transform needs a numeric "
+                        f"{name}, got a model expression")
+    flat = np.unique(value)
+    if flat.size != 1:
+        raise ValueError(f"{type(dist).__name__}: the default transform needs one {name} "
+                         f"for the whole batch, got {name}={value}")
+    return float(flat[0])
+
+
+def _bounded_transform(lower, upper):
+    if math.isinf(lower) and math.isinf(upper):
+        return tr.Identity()
+    if math.isinf(upper):
+        return tr.Log() if lower == 0.0 else tr.LowerBound(lower)
+    if math.isinf(lower):
+        return tr.UpperBound(upper)
+    return tr.Interval(lower, upper)
+
+
+def _check_ordered(dist, lower_name, upper_name):
+    lo, hi = dist._numeric.get(lower_name), dist._numeric.get(upper_name)
+    if lo is not None and hi is not None and not np.all(lo < hi):
+        raise ValueError(f"{type(dist).__name__} needs {lower_name} < {upper_name}, got "
+                         f"{lower_name}={lo if lo.ndim else float(lo)}, "
+                         f"{upper_name}={hi if hi.ndim else float(hi)}")
+
+
+class Uniform(Continuous):
+    """Uniform(lower=0, upper=1) on [lower, upper]. scipy: ``uniform(loc=lower, scale=upper-lower)``."""
+
+    support = "[lower, upper]"
+
+    def __init__(self, lower=0.0, upper=1.0):
+        self._setup(("lower", "upper"), (lower, upper), uniform_lpdf, uniform_lpdf_grad,
+                    (check_finite, check_finite))
+        _check_ordered(self, "lower", "upper")
+
+    def _sample(self, rng, shape, v):
+        return rng.uniform(v[0], v[1], size=shape)
+
+    def _mean(self, lower, upper):
+        return 0.5 * (lower + upper)
+
+    def _var(self, lower, upper):
+        return (upper - lower) ** 2 / 12.0
+
+    def default_transform(self):
+        return tr.Interval(_scalar_bound(self, "lower"), _scalar_bound(self, "upper"))
+
+
+class Weibull(Continuous):
+    """Weibull(alpha, beta): shape ``alpha``, scale ``beta``.
+
+    scipy: ``weibull_min(c=alpha, scale=beta)``.
+    """
+
+    support = "positive"
+
+    def __init__(self, alpha, beta):
+        self._setup(("alpha", "beta"), (alpha, beta), weibull_lpdf, weibull_lpdf_grad,
+                    (check_positive, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return v[1] * rng.weibull(v[0], size=shape)
+
+    def _mean(self, alpha, beta):
+        from scipy.special import gamma as gamma_fn
+        return beta * gamma_fn(1.0 + 1.0 / alpha)
+
+    def _var(self, alpha, beta):
+        from scipy.special import gamma as gamma_fn
+        return beta ** 2 * (gamma_fn(1.0 + 2.0 / alpha) - gamma_fn(1.0 + 1.0 / alpha) ** 2)
+
+    def default_transform(self):
+        return tr.Log()
+
+
+class TruncatedNormal(Continuous):
+    """TruncatedNormal(mu=0, sigma=1, lower=-inf, upper=inf): Normal(mu, sigma) restricted
+    to [lower, upper]; the normalising mass uses ``log_ndtr`` so it stays exact far in
+    the tails. scipy: ``truncnorm(a=(lower-mu)/sigma, b=(upper-mu)/sigma, loc=mu,
+    scale=sigma)``."""
+
+    support = "[lower, upper]"
+
+    def __init__(self, mu=0.0, sigma=1.0, lower=-np.inf, upper=np.inf):
+        self._setup(("mu", "sigma", "lower", "upper"), (mu, sigma, lower, upper),
+                    truncated_normal_lpdf, truncated_normal_lpdf_grad,
+                    (check_finite, check_positive, check_real, check_real))
+        _check_ordered(self, "lower", "upper")
+
+    def _scipy(self, mu, sigma, lower, upper):
+        return scipy.stats.truncnorm((lower - mu) / sigma, (upper - mu) / sigma,
+                                     loc=mu, scale=sigma)
+
+    def _sample(self, rng, shape, v):
+        return self._scipy(*v).rvs(size=shape, random_state=rng)
+
+    def _mean(self, *v):
+        return self._scipy(*v).mean()
+
+    def _var(self, *v):
+        return self._scipy(*v).var()
+
+    def default_transform(self):
+        return _bounded_transform(_scalar_bound(self, "lower"), _scalar_bound(self, "upper"))
+
+
+class SkewNormal(Continuous):
+    """SkewNormal(mu=0, sigma=1, alpha=0): location, scale and shape ``alpha``
+    (density ``2/sigma phi(z) Phi(alpha z)``). scipy: ``skewnorm(a=alpha, loc=mu, scale=sigma)``."""
+
+    support = "real"
+
+    def __init__(self, mu=0.0, sigma=1.0, alpha=0.0):
+        self._setup(("mu", "sigma", "alpha"), (mu, sigma, alpha), skew_normal_lpdf,
+                    skew_normal_lpdf_grad, (check_finite, check_positive, check_finite))
+
+    def _sample(self, rng, shape, v):
+        return scipy.stats.skewnorm(v[2], loc=v[0], scale=v[1]).rvs(size=shape,
+                                                                     random_state=rng)
+
+    def _mean(self, mu, sigma, alpha):
+        delta = alpha / np.sqrt(1.0 + alpha ** 2)
+        return mu + sigma * delta * math.sqrt(2.0 / math.pi)
+
+    def _var(self, mu, sigma, alpha):
+        delta = alpha / np.sqrt(1.0 + alpha ** 2)
+        return sigma ** 2 * (1.0 - 2.0 * delta ** 2 / math.pi) + 0 * mu
+
+    def default_transform(self):
+        return tr.Identity()
+
+
+class VonMises(Continuous):
+    """VonMises(mu=0, kappa=1): circular location ``mu`` and concentration ``kappa`` on
+    [-pi, pi]. scipy: ``vonmises(kappa, loc=mu)`` (wrapped to [-pi, pi]).
+
+    ``mean`` is ``mu``; ``var`` is the circular variance ``1 - I1(kappa)/I0(kappa)``.
+    """
+
+    support = "[-pi, pi]"
+
+    def __init__(self, mu=0.0, kappa=1.0):
+        self._setup(("mu", "kappa"), (mu, kappa), von_mises_lpdf, von_mises_lpdf_grad,
+                    (check_finite, check_positive))
+
+    def _sample(self, rng, shape, v):
+        return rng.vonmises(v[0], v[1], size=shape)
+
+    def _mean(self, mu, kappa):
+        return mu + 0 * kappa
+
+    def _var(self, mu, kappa):
+        from scipy.special import i0e, i1e
+        return 1.0 - i1e(kappa) / i0e(kappa) + 0 * mu
+
+    def default_transform(self):
+        return tr.Interval(-math.pi, math.pi)
+
+
+class Flat(Continuous):
+    """Flat(): the improper uniform density on the real line (log density 0).
+
+    It has no scipy twin, no mean or variance and cannot be sampled.
+    """
+
+    support = "real"
+
+    def __init__(self):
+        self._setup((), (), flat_lpdf, flat_lpdf_grad, ())
+
+    def _sample(self, rng, shape, v):
+        raise ValueError(f"{type(self).__name__} is improper (it does not integrate to 1): "
+                         "it cannot be sampled; give the parameter a proper prior to draw "
+                         "from the prior")
+
+    def _mean(self):
+        return np.nan
+
+    def _var(self):
+        return np.nan
+
+    def default_transform(self):
+        return tr.Identity()
+
+
+class HalfFlat(Flat):
+    """HalfFlat(): the improper uniform density on [0, inf) (log density 0)."""
+
+    support = "positive"
+
+    def __init__(self):
+        self._setup((), (), half_flat_lpdf, half_flat_lpdf_grad, ())
+
+    def default_transform(self):
+        return tr.Log()
+
+
+__all__ = [
+    "Normal", "HalfNormal", "StudentT", "HalfStudentT", "Cauchy", "HalfCauchy", "Laplace",
+    "Logistic", "LogNormal", "Exponential", "Gamma", "InverseGamma", "Beta", "Uniform",
+    "Weibull", "ChiSquared", "TruncatedNormal", "SkewNormal", "VonMises", "Flat", "HalfFlat",
+]
