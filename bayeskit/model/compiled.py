@@ -1,0 +1,221 @@
+""":class:`ModelLogDensity`: a model's compiled log density and everything inference needs
+around it (named constrained values, deterministics, pointwise log-likelihood, forward
+sampling). Made by ``bk.Model.compile()``; picklable (a worker process rebuilds it from the
+generated source, and numba's disk cache spares it the compilation)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from numba.core.errors import NumbaError
+
+from ..logdensity import LogDensity
+from . import cache
+from .program import Layout, generate
+
+
+class ModelCompileError(RuntimeError):
+    """The generated code of a model failed to compile (a bayeskit bug: please report)."""
+
+
+def _load(source):
+    try:
+        return cache.load_source(source)
+    except NumbaError as err:
+        first = str(err).strip().splitlines()[0][:300]
+        raise ModelCompileError(
+            "bayeskit could not compile this model's log density (an internal error, "
+            f"not a mistake in the model): {first}. Generated source: "
+            f"{cache.cache_dir()}") from None
+
+
+class _Meta:
+    """Everything about the model the compiled object needs, without the graph."""
+
+    def __init__(self, layout):
+        m = layout.model
+        self.params = [(p.name, p.shape, p.offset, p.usize, p.transform) for p in m.params]
+        self.det = [(name, node.shape) for name, node in layout.det]
+        self.obs = [(o.name, o.node.shape) for o in m.observed]
+        self.obs_values = {o.name: np.array(o.node.value) for o in m.observed}
+        self.dist_shapes = [[n.shape for n in ps] for ps in layout.dist_params]
+        self.dists = [(type(d), tuple(d.param_names), getattr(d, "event_ndim", 0))
+                      for d in [p.dist for p in m.params] + [o.dist for o in m.observed]]
+        self.dims = {k: list(v) for k, v in m.dims.items()}
+        self.coords = {k: list(v) for k, v in m.coords.items()}
+
+
+class ModelLogDensity(LogDensity):
+    """The compiled log density of a :class:`bayeskit.Model` on the unconstrained space.
+
+    Beyond :class:`bayeskit.LogDensity`: ``param_names``, ``deterministic_names``,
+    ``observed_data``, ``constrain_draws`` (with deterministics),
+    ``log_likelihood_draws``, ``sample_observed``, ``sample_prior``.
+    """
+
+    def __init__(self, module, source, meta, fdata, idata, compile_seconds=0.0):
+        super().__init__(module.logp_grad, sum(p[3] for p in meta.params), fdata, idata)
+        self._module = module
+        self._source = source
+        self._meta = meta
+        self.compile_seconds = compile_seconds
+
+    def __reduce__(self):
+        meta = self._meta
+        state = (meta, )
+        return (_rebuild, (self._source, state, self.fdata, self.idata))
+
+    # -- names --------------------------------------------------------------------------
+    @property
+    def param_names(self):
+        return [p[0] for p in self._meta.params]
+
+    @property
+    def deterministic_names(self):
+        return [d[0] for d in self._meta.det]
+
+    @property
+    def observed_names(self):
+        return [o[0] for o in self._meta.obs]
+
+    @property
+    def observed_data(self):
+        return {k: v.copy() for k, v in self._meta.obs_values.items()}
+
+    @property
+    def dims(self):
+        return {k: list(v) for k, v in self._meta.dims.items()}
+
+    @property
+    def coords(self):
+        return {k: list(v) for k, v in self._meta.coords.items()}
+
+    @property
+    def shapes(self):
+        """Name -> shape of every parameter and deterministic."""
+        out = {p[0]: tuple(p[1]) for p in self._meta.params}
+        out.update({d[0]: tuple(d[1]) for d in self._meta.det})
+        return out
+
+    # -- draws --------------------------------------------------------------------------
+    def _thetas(self, thetas):
+        thetas = np.asarray(thetas, dtype=np.float64)
+        if thetas.shape[-1:] != (self.dim,):
+            raise ValueError(f"draws must have shape (..., {self.dim}), got {thetas.shape}")
+        lead = thetas.shape[:-1]
+        return np.ascontiguousarray(thetas.reshape(-1, self.dim)), lead
+
+    def _run(self, fn, thetas, shapes):
+        flat, lead = self._thetas(thetas)
+        outs = [np.full((flat.shape[0],) + tuple(s), np.nan) for s in shapes]
+        fn(flat, self.fdata, self.idata, *outs)
+        return [o.reshape(lead + tuple(s)) for o, s in zip(outs, shapes)], lead
+
+    def constrain_draws(self, thetas):
+        """Dict name -> (..., *shape) of parameters and deterministics for draws (..., dim)."""
+        names = self.param_names + self.deterministic_names
+        shapes = [p[1] for p in self._meta.params] + [d[1] for d in self._meta.det]
+        outs, _ = self._run(self._module.values_batch, thetas, shapes)
+        return dict(zip(names, outs))
+
+    def constrain(self, theta):
+        theta = self._check_theta(theta)
+        out = self.constrain_draws(theta[None, :])
+        return {k: (v[0] if v.ndim > 1 else v[0].item()) if v.ndim else v
+                for k, v in out.items()}
+
+    def unconstrain(self, values):
+        """Dict of constrained parameter values (missing ones: error) -> theta."""
+        theta = np.empty(self.dim)
+        for name, shape, off, usize, transform in self._meta.params:
+            if name not in values:
+                raise KeyError(f"unconstrain: no value for parameter {name!r}")
+            x = np.asarray(values[name], dtype=np.float64)
+            if x.shape != tuple(shape):
+                try:
+                    x = np.broadcast_to(x, shape)
+                except ValueError:
+                    raise ValueError(f"unconstrain: {name!r} has shape {x.shape}, expected "
+                                     f"{tuple(shape)}") from None
+            y = np.asarray(transform.unconstrain(x), dtype=np.float64).ravel()
+            if not np.all(np.isfinite(y)):
+                raise ValueError(f"unconstrain: {name!r} = {x} is outside the support of "
+                                 f"its transform {transform!r}")
+            theta[off:off + usize] = y
+        return theta
+
+    def log_likelihood_draws(self, thetas):
+        """Dict observed name -> (..., *obs_shape) pointwise log-likelihood."""
+        shapes = [o[1] for o in self._meta.obs]
+        outs, _ = self._run(self._module.loglik_batch, thetas, shapes)
+        return {o[0]: v for o, v in zip(self._meta.obs, outs)}
+
+    def _dist_params(self, thetas):
+        shapes = [s for ps in self._meta.dist_shapes for s in ps]
+        outs, lead = self._run(self._module.distpar_batch, thetas, shapes)
+        grouped, k = [], 0
+        for ps in self._meta.dist_shapes:
+            grouped.append(outs[k:k + len(ps)])
+            k += len(ps)
+        return grouped, lead
+
+    def _draw(self, k, params, shape, lead, rng):
+        cls, names, event_ndim = self._meta.dists[k]
+        if event_ndim == 0:
+            target = lead + tuple(shape)
+            aligned = []
+            for p in params:
+                pshape = p.shape[len(lead):]
+                p = p.reshape(lead + (1,) * (len(shape) - len(pshape)) + pshape)
+                aligned.append(np.broadcast_to(p, target))
+            params = aligned
+        made = cls(**dict(zip(names, params)))
+        return np.asarray(made.sample(rng=rng))
+
+    def sample_observed(self, thetas, rng=None):
+        """Posterior predictive: dict observed name -> (..., *obs_shape)."""
+        rng = np.random.default_rng(rng)
+        grouped, lead = self._dist_params(thetas)
+        npar = len(self._meta.params)
+        out = {}
+        for j, (name, shape) in enumerate(self._meta.obs):
+            out[name] = self._draw(npar + j, grouped[npar + j], shape, lead, rng).reshape(
+                lead + tuple(shape))
+        return out
+
+    def sample_prior(self, draws, rng=None):
+        """Ancestral draws: (dict of parameters and deterministics, dict of observed)."""
+        rng = np.random.default_rng(rng)
+        draws = int(draws)
+        thetas = np.zeros((draws, self.dim))
+        for k, (name, shape, off, usize, transform) in enumerate(self._meta.params):
+            grouped, lead = self._dist_params(thetas)
+            x = self._draw(k, grouped[k], shape, (draws,), rng).reshape((draws,) + tuple(shape))
+            y = np.asarray(transform.unconstrain(x)).reshape(draws, usize)
+            thetas[:, off:off + usize] = y
+        values = self.constrain_draws(thetas)
+        return values, self.sample_observed(thetas, rng)
+
+    def __repr__(self):
+        return f"<ModelLogDensity dim={self.dim} params={self.param_names}>"
+
+
+def _rebuild(source, state, fdata, idata):
+    (meta,) = state
+    module, _ = _load(source)
+    return ModelLogDensity(module, source, meta, fdata, idata)
+
+
+def compile_model(model):
+    """Generate, cache and load the compiled log density of ``model``."""
+    if not model.params:
+        raise ValueError("the model has no free parameters (declare some with m.param); "
+                         "nothing to infer")
+    t0 = time.perf_counter()
+    layout = Layout(model)
+    source = generate(layout)
+    module, _ = _load(source)
+    fdata, idata = layout.pack()
+    meta = _Meta(layout)
+    return ModelLogDensity(module, source, meta, fdata, idata, time.perf_counter() - t0)

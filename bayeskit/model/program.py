@@ -1,0 +1,298 @@
+"""Assemble the generated module of a model: data layout, parameter transforms, and the
+functions built by :class:`codegen.Gen`.
+
+The module holds:
+
+* ``logp_grad``: the ``numba.cfunc`` with :data:`bayeskit.LOGP_SIGNATURE`;
+* ``values_batch(thetas, fdata, idata, *outs)``: constrained parameters and
+  deterministics for a batch of draws;
+* ``loglik_batch``: pointwise log-likelihood of each observed variable;
+* ``distpar_batch``: the parameters of every distribution (for forward sampling).
+
+Data layout: ``idata`` starts with a header, per data slot ``[offset, size_0, ...,
+size_{ndim-1}]``; float data live in ``fdata`` and integer data in ``idata`` after the
+header. The generated code reads sizes from the header, so new data of other sizes is a new
+buffer for the same code.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from . import codegen
+from .codegen import FAIL, Gen, Kernels, Lines, canonicalize, lit
+from .graph import LEAVES
+from .model import kernel_path
+
+
+class Layout:
+    """Where each data slot and each parameter lives in the buffers and in theta."""
+
+    def __init__(self, model):
+        self.model = model
+        off = 0
+        for p in model.params:
+            p.offset = off
+            off += p.usize
+        self.dim = off
+        self.params = model.params
+        self.terms = []
+        for p in model.params:
+            self.terms.append(p.lpdf.sum() if p.lpdf.ndim else p.lpdf)
+        for o in model.observed:
+            self.terms.append(o.lpdf.sum() if o.lpdf.ndim else o.lpdf)
+        self.terms += [n for _, n in model.potentials]
+        self.det = [(name, node) for name, node, _ in model.deterministics]
+        self.obs_lpdf = [o.lpdf for o in model.observed]
+        # distribution parameters, for prior and predictive sampling
+        self.dist_params = []
+        from .model import dist_param_nodes
+        for p in model.params:
+            self.dist_params.append(list(p.lpdf.inputs[1:]) if p.lpdf.op == "lpdf"
+                                    else dist_param_nodes(p.dist, p.name))
+        for o in model.observed:
+            self.dist_params.append(list(o.lpdf.inputs[1:]) if o.lpdf.op == "lpdf"
+                                    else dist_param_nodes(o.dist, o.name))
+        roots = (self.terms + [n for _, n in self.det] + self.obs_lpdf
+                 + [n for ps in self.dist_params for n in ps]
+                 + [p.node for p in model.params])
+        self.order, self.rep = canonicalize(roots)
+        self.slots = [n for n in self.order if n.op in ("data", "array")]
+
+    def canon(self, n):
+        return self.rep[n.id]
+
+    def pack(self):
+        """The ``(fdata, idata)`` buffers of the current data."""
+        header = []
+        fparts, iparts = [], []
+        foff = 0
+        hsize = sum(1 + n.ndim for n in self.slots)
+        ioff = hsize
+        for n in self.slots:
+            arr = np.ascontiguousarray(n.value).ravel()
+            if n.dtype == "i":
+                header.append(ioff)
+                iparts.append(arr.astype(np.int64))
+                ioff += arr.size
+            else:
+                header.append(foff)
+                fparts.append(arr.astype(np.float64))
+                foff += arr.size
+            header.extend(int(s) for s in n.value.shape)
+        fdata = np.concatenate(fparts) if fparts else np.zeros(0)
+        idata = np.concatenate([np.asarray(header, dtype=np.int64)] + iparts)
+        return np.ascontiguousarray(fdata), np.ascontiguousarray(idata)
+
+
+def _data_views(layout, L):
+    pos = 0
+    for n in layout.slots:
+        buf = "idata" if n.dtype == "i" else "fdata"
+        sizes = [f"idata[{pos + 1 + k}]" for k in range(n.ndim)]
+        if n.ndim == 0:
+            L(f"v{n.id} = {buf}[idata[{pos}]]")
+        elif n.ndim == 1:
+            L(f"v{n.id} = {buf}[idata[{pos}]:idata[{pos}] + {sizes[0]}]")
+        else:
+            L(f"v{n.id} = {buf}[idata[{pos}]:idata[{pos}] + {' * '.join(sizes)}]"
+              f".reshape(({', '.join(sizes)},))")
+        pos += 1 + n.ndim
+
+
+def _param_forward(p, node, kernels, L, grad, lp):
+    """Constrain parameter ``p`` from theta into ``v<id>`` (+ log-Jacobian, derivatives)."""
+    t = p.transform
+    nid, off, size = node.id, p.offset, p.usize
+    shape = ", ".join(str(s) for s in p.shape)
+    identity = type(t).__name__ == "Identity"
+    if t.kind == "elementwise":
+        args = "".join(f", {lit(a)}" for a in t.args)
+        if identity:
+            if not p.shape:
+                L(f"v{nid} = theta[{off}]")
+            else:
+                L(f"v{nid} = theta[{off}:{off + size}].reshape(({shape},))")
+        else:
+            k = kernels.alias(kernel_path(t.constrain_kernel, p.name))
+            if not p.shape:
+                L(f"v{nid}, lj{nid}, dx{nid}, dl{nid} = {k}(theta[{off}]{args})")
+                if lp:
+                    L(f"{lp} += lj{nid}")
+            else:
+                L(f"vf{nid} = np.empty({size})")
+                if grad:
+                    L(f"dx{nid} = np.empty({size})")
+                    L(f"dl{nid} = np.empty({size})")
+                L(f"for j in range({size}):")
+                if grad:
+                    L(f"    vf{nid}[j], lj, dx{nid}[j], dl{nid}[j] = {k}(theta[{off} + j]{args})")
+                else:
+                    L(f"    vf{nid}[j], lj, _dx, _dl = {k}(theta[{off} + j]{args})")
+                if lp:
+                    L(f"    {lp} += lj")
+                L(f"v{nid} = vf{nid}.reshape(({shape},))")
+    else:
+        k = kernels.alias(kernel_path(t.constrain_kernel, p.name))
+        ev = getattr(t, "event_ndim", 1)
+        batch = p.shape[:len(p.shape) - ev]
+        event = p.shape[len(p.shape) - ev:]
+        uevent = p.ushape[len(p.ushape) - 1:]
+        nb = int(np.prod(batch, dtype=np.int64))
+        L(f"v{nid} = np.empty(({shape},))")
+        L(f"y{nid} = theta[{off}:{off + size}]")
+        if not batch:
+            L(f"lj{nid} = {k}(y{nid}, v{nid})")
+            if lp:
+                L(f"{lp} += lj{nid}")
+        else:
+            L(f"yb{nid} = y{nid}.reshape(({nb}, {uevent[0]}))")
+            L(f"vb{nid} = v{nid}.reshape(({nb}, {', '.join(map(str, event))}))")
+            L(f"for j in range({nb}):")
+            L(f"    lj = {k}(yb{nid}[j], vb{nid}[j])")
+            if lp:
+                L(f"    {lp} += lj")
+    if grad:
+        L(f"g{nid} = 0.0" if not p.shape else f"g{nid} = np.zeros(({shape},))")
+
+
+def _param_backward(p, node, kernels, L):
+    t = p.transform
+    nid, off, size = node.id, p.offset, p.usize
+    if t.kind == "elementwise":
+        identity = type(t).__name__ == "Identity"
+        if not p.shape:
+            L(f"grad[{off}] += g{nid}" if identity
+              else f"grad[{off}] += g{nid} * dx{nid} + dl{nid}")
+        else:
+            L(f"gf{nid} = g{nid}.reshape({size})")
+            L(f"for j in range({size}):")
+            L(f"    grad[{off} + j] += gf{nid}[j]" if identity
+              else f"    grad[{off} + j] += gf{nid}[j] * dx{nid}[j] + dl{nid}[j]")
+    else:
+        k = kernels.alias(kernel_path(t.vjp_kernel, p.name))
+        ev = getattr(t, "event_ndim", 1)
+        batch = p.shape[:len(p.shape) - ev]
+        event = p.shape[len(p.shape) - ev:]
+        uevent = p.ushape[len(p.ushape) - 1:]
+        if not batch:
+            L(f"{k}(y{nid}, g{nid}, grad[{off}:{off + size}])")
+        else:
+            nb = int(np.prod(batch, dtype=np.int64))
+            L(f"gb{nid} = g{nid}.reshape(({nb}, {', '.join(map(str, event))}))")
+            L(f"gy{nid} = grad[{off}:{off + size}].reshape(({nb}, {uevent[0]}))")
+            L(f"for j in range({nb}):")
+            L(f"    {k}(yb{nid}[j], gb{nid}[j], gy{nid}[j])")
+
+
+def _sub_order(layout, roots):
+    keep, stack = set(), [layout.canon(r) for r in roots]
+    while stack:
+        n = stack.pop()
+        if n.id in keep:
+            continue
+        keep.add(n.id)
+        stack.extend(n.inputs)
+    return [n for n in layout.order if n.id in keep]
+
+
+def _logp_function(layout, kernels):
+    L = Lines()
+    L("@cfunc(LOGP_SIGNATURE, cache=True, nogil=True)")
+    L("def logp_grad(theta, grad, fdata, idata):")
+    L.indent()
+    L("lp = 0.0")
+    L("grad[:] = 0.0")
+    _data_views(layout, L)
+    pnodes = [layout.canon(p.node) for p in layout.params]
+    for p, node in zip(layout.params, pnodes):
+        _param_forward(p, node, kernels, L, True, "lp")
+    terms = [layout.canon(t) for t in layout.terms]
+    order = _sub_order(layout, terms + pnodes)
+    gen = Gen(order, kernels, grad=True, needs={n.id for n in pnodes}, terms=terms)
+    gen.forward()
+    L.extend(gen.fwd.lines)
+    L("if not np.isfinite(lp):")
+    L("    return -np.inf")
+    gen.backward()
+    L.extend(gen.bwd.lines)
+    for p, node in zip(layout.params, pnodes):
+        _param_backward(p, node, kernels, L)
+    L("return lp")
+    return "\n".join(L.lines).replace(FAIL, "return -np.inf")
+
+
+def _batch_function(layout, kernels, name, outputs):
+    """A jitted loop over draws writing the values of ``outputs`` into ``o<k>[d]``."""
+    outs = [layout.canon(o) for o in outputs]
+    L = Lines()
+    L("@njit(cache=True, nogil=True)")
+    args = "".join(f", o{k}" for k in range(len(outs)))
+    L(f"def {name}(thetas, fdata, idata{args}):")
+    L.indent()
+    _data_views(layout, L)
+    L("for dd in range(thetas.shape[0]):")
+    L.indent()
+    L("theta = thetas[dd]")
+    pnodes = [layout.canon(p.node) for p in layout.params]
+    needed = _sub_order(layout, outs)
+    needed_ids = {n.id for n in needed}
+    for p, node in zip(layout.params, pnodes):
+        if node.id in needed_ids:
+            _param_forward(p, node, kernels, L, False, None)
+    gen = Gen(needed, kernels, grad=False, needs=set(), outputs=[o for o in outs
+                                                                 if o.op not in LEAVES])
+    gen.forward()
+    L.extend(gen.fwd.lines)
+    for k, o in enumerate(outs):
+        if o.op == "const":
+            L(f"o{k}[dd] = {lit(o.attrs[0])}")
+        else:
+            L(f"o{k}[dd] = v{o.id}")
+    L("pass")
+    return "\n".join(L.lines).replace(FAIL, "continue")
+
+
+_ID = re.compile(r"\b(v|vf|vb|g|gf|gb|gy|t|b|d|acc|so|sl|m|s|off|q|lj|dx|dl|y|yb)(\d+)(?=\b|_)")
+
+
+def _renumber(src):
+    """Replace node ids (global counters) by their order of appearance, so that the same
+    model structure always produces the same source text (and cache key)."""
+    mapping = {}
+
+    def sub(mt):
+        i = mt.group(2)
+        if i not in mapping:
+            mapping[i] = str(len(mapping))
+        return mt.group(1) + mapping[i]
+
+    return _ID.sub(sub, src)
+
+
+HEADER = '''"""Generated by bayeskit for one model structure; do not edit."""
+import math
+import numpy as np
+from numba import cfunc, njit
+from bayeskit.logdensity import LOGP_SIGNATURE
+from bayeskit.model import runtime as _rt
+'''
+
+
+def generate(layout):
+    """The module source for ``layout``."""
+    kernels = Kernels()
+    parts = [_logp_function(layout, kernels)]
+    parts.append(_batch_function(layout, kernels, "values_batch",
+                                 [p.node for p in layout.params] + [n for _, n in layout.det]))
+    parts.append(_batch_function(layout, kernels, "loglik_batch", layout.obs_lpdf))
+    parts.append(_batch_function(layout, kernels, "distpar_batch",
+                                 [n for ps in layout.dist_params for n in ps]))
+    body = "\n\n\n".join(parts)
+    src = HEADER + "\n".join(kernels.imports()) + "\n\n\n" + body + "\n"
+    return _renumber(src)
+
+
+__all__ = ["Layout", "generate", "codegen"]
