@@ -12,6 +12,8 @@ from .logdensity import LOGP_SIGNATURE, LogDensity
 from .distributions import *  # noqa: F401,F403
 from . import transforms
 # model language
+from .model import Model, ModelLogDensity
+from . import math
 # inference
 from .inference import sample
 from .optimize import find_map
