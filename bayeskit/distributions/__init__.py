@@ -19,6 +19,7 @@ All return ``-inf`` outside the support or for invalid parameters; they never ra
 from . import continuous, discrete, multivariate
 from ._special import digamma, log_bessel_i, log_ndtr
 from .base import Distribution
+from .censored import Censored
 from .continuous import *  # noqa: F401,F403
 from .continuous import __all__ as _continuous
 from .discrete import *  # noqa: F401,F403
@@ -26,4 +27,4 @@ from .discrete import __all__ as _discrete
 from .multivariate import *  # noqa: F401,F403
 from .multivariate import __all__ as _multivariate
 
-__all__ = ["Distribution", *_continuous, *_discrete, *_multivariate]
+__all__ = ["Distribution", "Censored", *_continuous, *_discrete, *_multivariate]

@@ -52,7 +52,13 @@ def _loop4(kern, x, a, b, c, d, out):
         out[i] = kern(x[i], a[i], b[i], c[i], d[i])
 
 
-_LOOPS = (_loop0, _loop1, _loop2, _loop3, _loop4)
+@njit(_loop_signature(5), cache=True)
+def _loop5(kern, x, a, b, c, d, e, out):
+    for i in range(x.size):
+        out[i] = kern(x[i], a[i], b[i], c[i], d[i], e[i])
+
+
+_LOOPS = (_loop0, _loop1, _loop2, _loop3, _loop4, _loop5)
 
 
 def elementwise_logpdf(kernel, x, params):
