@@ -22,3 +22,4 @@ from .predictive import (compute_log_likelihood, sample_posterior_predictive,
 # variational inference and bootstrap
 # diagnostics and reports
 from .diagnostics import diagnose, summary
+from .report import report
