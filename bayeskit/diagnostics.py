@@ -75,7 +75,7 @@ class Diagnosis:
         if self.max_treedepth_hits is not None:
             lines.append(f"  transitions at max tree depth: {self.max_treedepth_hits}")
         if self.rhat:
-            worst = max(self.rhat, key=self.rhat.get)
+            worst = max(self.rhat, key=self.rhat.get)  # entries like "beta[a]"
             lines.append(f"  max R-hat: {self.rhat[worst]:.3f} ({worst})")
         for label, ess in (("bulk", self.ess_bulk), ("tail", self.ess_tail)):
             if ess:
@@ -93,14 +93,26 @@ class Diagnosis:
     __str__ = __repr__
 
 
-def _worst_per_variable(ds, reduce):
+def _entries(ds):
+    """Flatten a diagnostic Dataset to ``{"beta[a]": value}`` (coordinate labels where
+    the dimension has them), skipping NaN (e.g. constant entries)."""
     out = {}
     for name, da in ds.data_vars.items():
         values = np.asarray(da.values, dtype=float)
-        values = values[np.isfinite(values)]
-        if values.size:
-            out[name] = float(reduce(values))
+        labels = [da.coords[d].values if d in da.coords else np.arange(n)
+                  for d, n in zip(da.dims, values.shape)]
+        for index in np.ndindex(values.shape):
+            if np.isfinite(values[index]):
+                key = name if not index else (
+                    name + "[" + ", ".join(str(lab[i]) for lab, i in zip(labels, index)) + "]")
+                out[key] = float(values[index])
     return out
+
+
+def _listing(keys, limit=8):
+    keys = list(keys)
+    shown = ", ".join(keys[:limit])
+    return shown + (f" and {len(keys) - limit} more" if len(keys) > limit else "")
 
 
 def _parameters(data, var_names):
@@ -175,29 +187,29 @@ def diagnose(data, *, var_names=None, rhat_threshold=1.01, min_ess_per_chain=100
 
     if chains * draws >= 4 and draws >= 4:
         rhat = arviz_adapter.rhat(data, var_names=names)
-        result.rhat = _worst_per_variable(rhat, np.max)
-        bad = sorted(k for k, v in result.rhat.items() if v > rhat_threshold)
+        result.rhat = _entries(rhat)
+        bad = sorted((k for k, v in result.rhat.items() if v > rhat_threshold),
+                     key=result.rhat.get, reverse=True)
         if bad:
-            worst = max(result.rhat[k] for k in bad)
+            worst = result.rhat[bad[0]]
             problems.append(Problem("rhat", (
-                f"R-hat above {rhat_threshold} for {bad} (max {worst:.3f}): the chains "
-                "disagree, so they have not converged to one distribution. Run longer "
+                f"R-hat above {rhat_threshold} for {_listing(bad)} (max {worst:.3f}): the "
+                "chains disagree, so they have not converged to one distribution. Run longer "
                 "(more tune and draws); if it persists look for multimodality or "
                 "non-identified parameters and reparameterize or add prior information."),
                 bad))
         need = min_ess_per_chain * chains
         for method, store in (("bulk", result.ess_bulk), ("tail", result.ess_tail)):
-            store.update(_worst_per_variable(
-                arviz_adapter.ess(data, var_names=names, method=method), np.min))
-            bad = sorted(k for k, v in store.items() if v < need)
+            store.update(_entries(arviz_adapter.ess(data, var_names=names, method=method)))
+            bad = sorted((k for k, v in store.items() if v < need), key=store.get)
             if bad:
-                worst = min(store[k] for k in bad)
+                worst = store[bad[0]]
                 what = ("means and medians" if method == "bulk"
                         else "quantiles and intervals")
                 problems.append(Problem(f"ess_{method}", (
                     f"{method} effective sample size below {min_ess_per_chain} per chain "
-                    f"({need} in total) for {bad} (min {worst:.0f}): {what} are unreliable. "
-                    "Run more draws; if ESS per draw stays low, reparameterize or use "
+                    f"({need} in total) for {_listing(bad)} (min {worst:.0f}): {what} are "
+                    "unreliable. Run more draws; if ESS per draw stays low, reparameterize or use "
                     "dense_mass=True for correlated parameters."), bad))
 
     if result.partial:
