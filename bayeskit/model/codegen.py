@@ -36,7 +36,7 @@ def lit(x):
     return repr(x)
 
 
-def canonicalize(roots):
+def canonicalize(roots, rep0=None):
     """Merge structurally identical nodes (common subexpressions).
 
     Returns ``(order, rep)``: canonical nodes in topological order, and a dict mapping the
@@ -44,8 +44,16 @@ def canonicalize(roots):
     """
     from .graph import toposort
 
+    rep0 = rep0 or {}
     rep, by_key, order = {}, {}, []
-    for n in toposort(roots):
+    for n in toposort(roots, stop=set(rep0)):
+        if n.id in rep0:
+            c = rep0[n.id]
+            rep[n.id] = c
+            if ("ext", c.id) not in by_key:
+                by_key[("ext", c.id)] = c
+                order.append(c)
+            continue
         if n.op in ("param", "data"):
             key = (n.op, n.attrs[0])
         elif n.op == "const":
@@ -118,8 +126,10 @@ class Gen:
     ``needs``: ids of leaves that carry a gradient (parameters, scan carries).
     """
 
-    def __init__(self, order, kernels, *, grad, needs, outputs=(), terms=(), lp="lp"):
+    def __init__(self, order, kernels, *, grad, needs, outputs=(), terms=(), lp="lp",
+                 external=()):
         self.order = order
+        self.external = set(external)
         self.kernels = kernels
         self.grad = grad
         self.lp = lp
@@ -149,6 +159,8 @@ class Gen:
 
     # -- classification -----------------------------------------------------------------
     def _inlinable(self, n):
+        if n.id in self.external:
+            return False
         if n.op not in FUSABLE or n.id in self.outputs or n.id in self.term_set:
             return False
         if self.consumers[n.id] != 1:
@@ -469,7 +481,7 @@ class Gen:
 
     # -- the whole graph -------------------------------------------------------------------------
     def alloc_adjoint(self, n, L):
-        if n.id not in self.need:
+        if n.id not in self.need or n.op == "scan":
             return
         seed = "1.0" if n.id in self.term_set else "0.0"
         if n.ndim == 0:
@@ -481,7 +493,7 @@ class Gen:
         """Emit the forward pass (and the immediate reverse code of terms)."""
         L = self.fwd
         for n in self.order:
-            if n.op in LEAVES or n.id in self.inlined:
+            if n.op in LEAVES or n.id in self.inlined or n.id in self.external:
                 continue
             imm = (self.grad and n.id in self.term_set and self.consumers[n.id] == 0
                    and (n.op in FUSABLE or n.op in REDUCE) and n.ndim == 0)
@@ -503,7 +515,7 @@ class Gen:
         L = self.bwd
         for n in reversed(self.order):
             if (n.op in LEAVES or n.id in self.inlined or n.id in self.immediate
-                    or n.id not in self.need):
+                    or n.id not in self.need or n.id in self.external):
                 continue
             if not any(i.id in self.need for i in n.inputs):
                 continue
@@ -639,6 +651,91 @@ class Gen:
     def bwd_cholesky(self, n, L):
         a = n.inputs[0]
         L(f"_rt.cholesky_vjp(v{n.id}, g{n.id}, g{a.id})")
+
+    # -- multivariate log densities --------------------------------------------------------
+    def _mv_args(self, n, b):
+        """Kernel arguments of event ``b`` (None: unbatched) of an mvlpdf node."""
+        args = []
+        for i, ev in zip(n.inputs, n.attrs[3]):
+            v = self._f64(i) if i.op != "const" else lit(i.attrs[0])
+            if i.op == "const":
+                args.append(v)
+            elif b is not None and i.ndim > ev:
+                args.append(f"{v}[{b}]")
+            else:
+                args.append(v)
+        return args
+
+    def fwd_mvlpdf(self, n, L):
+        k = self.kernels.alias(n.attrs[2])
+        if n.ndim == 0:
+            L(f"v{n.id} = {k}({', '.join(self._mv_args(n, None))})")
+            return
+        L(f"v{n.id} = np.empty(({self._mv_batch(n)},))")
+        L(f"for e{n.id} in range(v{n.id}.shape[0]):")
+        L(f"    v{n.id}[e{n.id}] = {k}({', '.join(self._mv_args(n, f'e{n.id}'))})")
+
+    def _mv_batch(self, n):
+        for i, ev in zip(n.inputs, n.attrs[3]):
+            if i.ndim > ev:
+                return f"v{i.id}.shape[0]"
+        raise AssertionError
+
+    def bwd_mvlpdf(self, n, L):
+        k = self.kernels.alias(n.attrs[1])
+        scratch = []
+        for j, (i, ev) in enumerate(zip(n.inputs, n.attrs[3])):
+            name = f"w{n.id}_{j}"
+            if i.op == "const" or i.ndim == 0:
+                L(f"{name} = np.zeros(1)")
+            else:
+                L(f"{name} = np.zeros({self._event_shape_code(i, ev)})")
+            scratch.append(name)
+        batched = n.ndim > 0
+        if batched:
+            L(f"for e{n.id} in range(v{n.id}.shape[0]):")
+            L.indent()
+        b = f"e{n.id}" if batched else None
+        seed = f"g{n.id}[e{n.id}]" if batched else f"g{n.id}"
+        for w in scratch:
+            L(f"{w}[:] = 0.0")
+        L(f"{k}({', '.join(self._mv_args(n, b) + scratch)})")
+        for (i, ev), w in zip(zip(n.inputs, n.attrs[3]), scratch):
+            if i.id not in self.need:
+                continue
+            if i.ndim == 0:
+                L(f"g{i.id} += {seed} * {w}[0]")
+            elif batched and i.ndim > ev:
+                L(f"g{i.id}[e{n.id}] += {seed} * {w}")
+            else:
+                L(f"g{i.id} += {seed} * {w}")
+        if batched:
+            L.dedent()
+
+    def _event_shape_code(self, i, ev):
+        dims = [f"v{i.id}.shape[{k}]" for k in range(i.ndim - ev, i.ndim)]
+        return f"({', '.join(dims)},)" if dims else "1"
+
+    def fwd_scan(self, n, L):
+        from .scan import emit_forward
+        emit_forward(self, n, L)
+
+    def bwd_scan(self, n, L):
+        from .scan import emit_backward
+        emit_backward(self, n, L)
+
+    def fwd_scan_out(self, n, L):
+        scan = n.inputs[0]
+        k = n.attrs[0]
+        body = scan.attrs[0]
+        if k < body.ncarry:
+            idx = f"T{scan.id}"
+            L(f"v{n.id} = h{scan.id}_{k}[{idx}]" + (".copy()" if n.ndim else ""))
+        else:
+            L(f"v{n.id} = ys{scan.id}_{k - body.ncarry}")
+
+    def bwd_scan_out(self, n, L):
+        pass  # the scan's reverse sweep reads this node's adjoint
 
 
 FAIL = "__FAIL__"

@@ -404,8 +404,9 @@ def _infer_index(node):
 
 # -- graph traversal ----------------------------------------------------------------------
 
-def toposort(roots):
-    """All nodes reachable from ``roots``, inputs before consumers (iterative DFS)."""
+def toposort(roots, stop=frozenset()):
+    """All nodes reachable from ``roots``, inputs before consumers (iterative DFS); nodes
+    whose id is in ``stop`` are included but not expanded."""
     order, seen = [], set()
     for r in roots:
         stack = [(r, False)]
@@ -418,18 +419,12 @@ def toposort(roots):
                 continue
             seen.add(n.id)
             stack.append((n, True))
+            if n.id in stop:
+                continue
             for i in reversed(n.inputs):
                 if i.id not in seen:
                     stack.append((i, False))
-            for i in scan_captures(n):
-                if i.id not in seen:
-                    stack.append((i, False))
     return order
-
-
-def scan_captures(node):
-    """Outer nodes a scan body refers to (they are ordinary inputs of the scan node)."""
-    return ()
 
 
 def reinfer(nodes):

@@ -255,7 +255,8 @@ def _batch_function(layout, kernels, name, outputs):
     return "\n".join(L.lines).replace(FAIL, "continue")
 
 
-_ID = re.compile(r"\b(v|vf|vb|g|gf|gb|gy|t|b|d|acc|so|sl|m|s|off|q|lj|dx|dl|y|yb)(\d+)(?=\b|_)")
+_ID = re.compile(r"\b(v|vf|vb|g|gf|gb|gy|gc|t|b|d|e|w|h|ys|T|tt|acc|so|sl|m|s|off|q|lj|dx|dl|y|yb)"
+                 r"(\d+)(?=\b|_)")
 
 
 def _renumber(src):
