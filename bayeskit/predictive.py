@@ -76,30 +76,71 @@ def compute_log_likelihood(data, model):
     return arviz_adapter.add_groups(data, log_likelihood=loglik, coords=coords, dims=dims)
 
 
-def _with_data(model, data):
-    """The model's log density with its named data replaced by ``data`` (a dict)."""
-    if not data:
-        return as_log_density(model)
-    if not hasattr(model, "set_data"):
+def _placeholders(model, data):
+    """Stand-in values for observed variables whose length follows the swapped data.
+
+    Predicting at ``n_new`` new rows changes the shape of an observed variable's
+    distribution, but its recorded values keep the old length. Observed variables as long
+    as a swapped data array's first axis get the old values recycled to the new length (in
+    the support, unused by the simulation); anything else is left to ``set_data``.
+    """
+    nodes = model.data_nodes
+    observed = [o.name for o in getattr(model, "observed", ())]
+    out = {}
+    for key, value in data.items():
+        old_n, new_n = np.shape(nodes[key].value)[:1], np.shape(value)[:1]
+        if not old_n or old_n == new_n:
+            continue
+        for name in observed:
+            old = np.asarray(nodes[name].value)
+            if name not in data and old.shape[:1] == old_n:
+                out[name] = np.resize(old, new_n + old.shape[1:])
+    return out
+
+
+def _swap_data(model, data):
+    """Set ``data`` on the model; return the values to restore afterwards."""
+    if not hasattr(model, "set_data") or not hasattr(model, "data_nodes"):
         raise TypeError("data= needs a bk.Model with named data (m.data(...)); got "
                         f"{type(model).__name__}")
-    model.set_data(data)
-    return as_log_density(model)
+    unknown = [k for k in data if k not in model.data_nodes]
+    if unknown:
+        raise ValueError(f"data= names {unknown}, which are not data of this model "
+                         f"(its data: {list(model.data_nodes)})")
+    updates = {**_placeholders(model, data), **data}
+    saved = {k: model.data_nodes[k].value for k in updates}
+    try:
+        model.set_data(updates)
+    except ValueError as err:
+        raise ValueError(f"could not swap in the new data: {err}. If an observed "
+                         "variable's shape follows the new data, pass a placeholder for it "
+                         "in data= as well") from None
+    return saved
 
 
 def sample_posterior_predictive(model, idata, data=None, seed=None):
     """Simulate the observed variables at every posterior draw; add the
     ``posterior_predictive`` group to the inference data and return it.
 
-    ``data={"X": X_new}`` first swaps the model's named data (``m.set_data``), so the
-    draws are predictions for new inputs; the model keeps the new data afterwards, as
-    in PyMC. ``seed`` makes the simulation reproducible.
+    ``data={"X": X_new}`` swaps the model's named data (``m.set_data``) for the
+    simulation, so the draws are predictions at new inputs (of any length; observed
+    variables whose length follows the data get placeholders); the model's data are
+    restored afterwards. ``seed`` makes the simulation reproducible.
     """
-    ld_fit = _model_ld(model, "sample_posterior_predictive", "sample_observed")
-    thetas = unconstrained_draws(ld_fit, idata)
-    ld = _with_data(model, data) if data else ld_fit
-    draws = ld.sample_observed(thetas, np.random.default_rng(seed))
-    coords, dims = _consistent_dims(ld, draws)
+    ld = _model_ld(model, "sample_posterior_predictive", "sample_observed")
+    thetas = unconstrained_draws(ld, idata)
+    rng = np.random.default_rng(seed)
+    if data:
+        saved = _swap_data(model, data)
+        try:
+            ld = as_log_density(model)
+            draws = ld.sample_observed(thetas, rng)
+            coords, dims = _consistent_dims(ld, draws)
+        finally:
+            model.set_data(saved)
+    else:
+        draws = ld.sample_observed(thetas, rng)
+        coords, dims = _consistent_dims(ld, draws)
     return arviz_adapter.add_groups(idata, posterior_predictive=draws, coords=coords,
                                     dims=dims)
 
