@@ -394,6 +394,8 @@ def plot_ppc(data, var_names=None, **kw):
     if get_group(data, "posterior_predictive") is None:
         raise ValueError("plot_ppc needs a posterior_predictive group: call "
                          "bk.sample_posterior_predictive first")
+    if not IS_ARVIZ_1:  # 1.x draws 50 predictive curves by default; 0.x draws them all
+        kw.setdefault("num_pp_samples", 100)
     return _plot("ppc", data, var_names, **kw)
 
 

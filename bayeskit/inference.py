@@ -22,7 +22,7 @@ import numpy as np
 
 from . import arviz_adapter
 from ._version import __version__
-from .initialization import initial_point
+from .initialization import InitializationError, check_point, initial_point
 from .logdensity import LogDensity
 
 __all__ = ["sample", "as_log_density", "chain_generators"]
@@ -94,28 +94,34 @@ def _settings(draws, tune, chains, sampler, target_accept, max_treedepth, dense_
     return kernel, _check_int("chains", chains, 1), budget
 
 
-def _pathfinder_inits(model, ld, chains, seed):
-    """Starting points drawn from a Pathfinder approximation (needs ``bk.fit``)."""
+def _pathfinder_points(ld, chains, seed):
+    """Starting points (chains, dim) from multi-path Pathfinder (``bayeskit.vi``).
+
+    Its random stream is child ``chains`` of ``SeedSequence(seed)``, independent of the
+    chains' own streams (children 0 .. chains-1).
+    """
     try:
-        from . import fit
+        from .vi import pathfinder_init
     except ImportError:
-        raise ValueError("init='pathfinder' needs bayeskit's variational inference "
-                         "(bk.fit), which is not available") from None
-    approx = fit(model, method="pathfinder", seed=seed)
-    post = arviz_adapter.get_group(approx.sample(chains), "posterior")
-    names = [k for k in ld.constrain(np.zeros(ld.dim))
-             if k not in getattr(ld, "deterministic_names", ())]
-    return [{k: post[k].values.reshape((-1,) + post[k].shape[2:])[c] for k in names}
-            for c in range(chains)]
+        raise ValueError("init='pathfinder' needs bayeskit.vi, which is not available") \
+            from None
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rng = np.random.Generator(np.random.PCG64(ss.spawn(chains + 1)[chains]))
+    points = np.asarray(pathfinder_init(ld, chains, rng), dtype=float)
+    for c, theta in enumerate(points):
+        if not check_point(ld, theta):
+            raise InitializationError(f"Pathfinder's starting point for chain {c} has a "
+                                      "non-finite log density or gradient; use init=None")
+    return list(points)
 
 
-def _initial_points(model, ld, rngs, init, seed, options):
+def _initial_points(ld, rngs, init, seed, options):
     chains = len(rngs)
     if isinstance(init, str):
         if init != "pathfinder":
             raise ValueError(f"init must be None, a dict, a list of dicts (one per chain) "
                              f"or 'pathfinder', got {init!r}")
-        init = _pathfinder_inits(model, ld, chains, seed)
+        return _pathfinder_points(ld, chains, seed)
     if isinstance(init, (list, tuple)):
         if len(init) != chains:
             raise ValueError(f"init has {len(init)} entries for {chains} chains")
@@ -345,7 +351,7 @@ def sample(model, draws=1000, tune=1000, chains=4, sampler="nuts", seed=None,
                                   max_treedepth, dense_mass, options)
     ld = as_log_density(model)
     rngs = chain_generators(seed, chains)
-    theta0s = _initial_points(model, ld, rngs, init, seed, options)
+    theta0s = _initial_points(ld, rngs, init, seed, options)
     start = time.perf_counter()
     results, interrupted = _run_chains(ld, theta0s, rngs, kernel, executor, cores,
                                        progressbar)

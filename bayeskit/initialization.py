@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["InitializationError", "initial_point", "variable_of_index"]
+__all__ = ["InitializationError", "initial_point", "check_point", "variable_of_index"]
 
 
 class InitializationError(ValueError):
@@ -24,6 +24,11 @@ def _finite_point(ld, theta):
     grad = np.empty(ld.dim)
     lp = ld.logp_grad(theta, grad)
     return np.isfinite(lp) and bool(np.all(np.isfinite(grad))), lp, grad
+
+
+def check_point(ld, theta):
+    """True if the log density and its gradient are finite at ``theta``."""
+    return _finite_point(ld, np.ascontiguousarray(theta, dtype=float))[0]
 
 
 def variable_of_index(ld, theta):

@@ -195,3 +195,23 @@ def test_posterior_and_prior_predictive(conjugate_run, y):
     assert ypp.shape == (1, 4000, y.size) and ypp.dims[-1] == "obs"
     with pytest.raises(TypeError, match="bk.Model"):
         bk.sample_posterior_predictive(dens.gaussian([0.0], [1.0]), idata)
+
+
+def test_errors_in_a_chain_reach_the_caller():
+    with pytest.raises(ValueError, match="path_length"):
+        bk.sample(dens.gaussian([0.0], [1.0]), draws=10, tune=10, chains=2, sampler="hmc",
+                  path_length=-1.0, progressbar=False)
+
+
+def test_pathfinder_init(y):
+    vi = pytest.importorskip("bayeskit.vi", reason="init='pathfinder' needs bayeskit.vi")
+    if not hasattr(vi, "pathfinder_init"):
+        pytest.skip("bayeskit.vi has no pathfinder_init")
+    ld = dens.NormalMean(y)
+    kw = dict(draws=500, tune=300, chains=2, seed=9, init="pathfinder", progressbar=False)
+    idata = bk.sample(ld, **kw)
+    mean, sd = ld.exact_posterior
+    _within_mcse(ad.get_group(idata, "posterior")["mu"].values, mean, sd)
+    again = bk.sample(ld, **kw)
+    np.testing.assert_array_equal(ad.get_group(again, "posterior")["mu"].values,
+                                  ad.get_group(idata, "posterior")["mu"].values)

@@ -109,3 +109,15 @@ def test_process_pool_needs_picklable_density():
     ld = bk.LogDensity.from_numba(dens.funnel_logp, 3)
     with ProcessPoolExecutor(1) as pool, pytest.raises(TypeError, match="picklable"):
         bk.sample(ld, draws=10, tune=10, chains=1, executor=pool, progressbar=False)
+
+
+def test_init_list_gives_one_start_per_chain():
+    from bayeskit.inference import _initial_points
+
+    ld = dens.Named.from_numba(dens.needs_large_mu, 2)
+    starts = _initial_points(ld, chain_generators(0, 2),
+                             [{"mu": 3.5, "sigma": 1.0}, {"mu": 4.5, "sigma": 2.0}], 0, {})
+    np.testing.assert_allclose(starts, [[3.5, 0.0], [4.5, np.log(2.0)]])
+    # a single dict: every chain starts there
+    starts = _initial_points(ld, chain_generators(0, 3), {"mu": 4.0, "sigma": 1.0}, 0, {})
+    np.testing.assert_allclose(starts, [[4.0, 0.0]] * 3)
