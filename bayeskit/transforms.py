@@ -26,7 +26,7 @@ from numba import njit, types
 
 from .distributions._special import LOG_2, log_sigmoid, sigmoid
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 
 __all__ = [
     "Transform", "Identity", "Log", "LowerBound", "UpperBound", "Interval", "Simplex",

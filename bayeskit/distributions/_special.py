@@ -16,7 +16,9 @@ HALF_LOG_2PI = 0.5 * LOG_2PI
 SQRT_2 = math.sqrt(2.0)
 INF = math.inf
 
-_jit = njit(cache=True, nogil=True)
+# error_model="numpy": a division by an underflowed zero gives inf/nan instead of raising
+# ZeroDivisionError, since kernels must never raise inside a sampler.
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
@@ -69,6 +71,24 @@ def xlog1py(x, y):
 
 
 @_jit
+def log1p_sq(z):
+    """``log(1 + z^2)`` without overflow of ``z^2`` for huge |z|."""
+    a = abs(z)
+    if a > 1e8:
+        return 2.0 * math.log(a) + math.log1p(1.0 / (a * a))
+    return math.log1p(a * a)
+
+
+@_jit
+def sq_over_one_plus_sq(z):
+    """``z^2 / (1 + z^2)`` in [0, 1], exact for huge |z|."""
+    a = abs(z)
+    if a > 1.0:
+        return 1.0 / (1.0 + 1.0 / (a * a))
+    return a * a / (1.0 + a * a)
+
+
+@_jit
 def power_log_at_zero(power):
     """The limit of ``power * log(x)`` as x -> 0+: 0, -inf or +inf (density at x = 0)."""
     if power == 0.0:
@@ -100,9 +120,11 @@ def log_ndtr(x):
 
     ``erfc`` keeps full relative accuracy until it underflows near x = -37, so it is
     used down to x = -30; below that the asymptotic (Mills ratio) series takes over.
+    Positive x go through the lower tail: ``log1p(-Phi(-x))``.
     """
-    if x > 6.0:
-        return math.log1p(-0.5 * math.erfc(x / SQRT_2))
+    if x > 0.0:
+        # log(1 - Phi(-x)) from the accurate lower tail
+        return math.log1p(-math.exp(log_ndtr(-x)))
     if x > -30.0:
         return math.log(0.5 * math.erfc(-x / SQRT_2))
     if x == -INF:
@@ -160,46 +182,61 @@ def digamma(x):
 
 
 @_jit
-def log_bessel_i(v, x):
-    """``log I_v(x)`` of the modified Bessel function, for v in {0, 1} and x >= 0.
+def _bessel_i_parts(v, x):
+    """``log I_v(x) = prefactor + log1p(rest)`` for v in {0, 1}, x > 0.
 
     Power series (all terms positive, no cancellation) for x <= 30; the Hankel
     asymptotic expansion beyond, where its smallest term is far below 1e-16.
     """
-    if x < 0.0 or math.isnan(x):
-        return math.nan
     if x <= 30.0:
         half = 0.5 * x
         q = half * half
-        term = 1.0 if v == 0 else half
-        if term == 0.0:
-            return -INF
-        total = term
+        term = 1.0
+        rest = 0.0
         m = 0
         while m < 500:
             term *= q / ((m + 1.0) * (m + 1.0 + v))
-            total += term
-            if term < 1e-17 * total:
+            rest += term
+            if term < 1e-17 * (1.0 + rest):
                 break
             m += 1
-        return math.log(total)
+        return (0.0 if v == 0 else math.log(half)), rest
     mu = 4.0 * v * v
     term = 1.0
-    total = 1.0
+    rest = 0.0
     m = 1
     while m < 60:
         new = -term * (mu - (2.0 * m - 1.0) ** 2) / (m * 8.0 * x)
         if abs(new) > abs(term):
             break
         term = new
-        total += term
-        if abs(term) < 1e-17 * abs(total):
+        rest += term
+        if abs(term) < 1e-17:
             break
         m += 1
-    return x - 0.5 * math.log(2.0 * math.pi * x) + math.log(total)
+    return x - 0.5 * math.log(2.0 * math.pi * x), rest
+
+
+@_jit
+def log_bessel_i(v, x):
+    """``log I_v(x)`` of the modified Bessel function of the first kind, v in {0, 1}."""
+    if x < 0.0 or math.isnan(x):
+        return math.nan
+    if x == 0.0:
+        return 0.0 if v == 0 else -INF
+    if x == INF:
+        return INF
+    pref, rest = _bessel_i_parts(v, x)
+    return pref + math.log1p(rest)
 
 
 @_jit
 def bessel_ratio_i1_i0(x):
     """``I_1(x) / I_0(x)`` (the derivative of log I_0), in [0, 1)."""
-    return math.exp(log_bessel_i(1, x) - log_bessel_i(0, x))
+    if x == 0.0:
+        return 0.0
+    if x == INF:
+        return 1.0
+    p0, r0 = _bessel_i_parts(0, x)
+    p1, r1 = _bessel_i_parts(1, x)
+    return math.exp(p1 - p0) * (1.0 + r1) / (1.0 + r0)

@@ -15,10 +15,11 @@ from numba import njit
 
 from ._special import (HALF_LOG_2PI, INF, LOG_2, LOG_2PI, LOG_PI, bessel_ratio_i1_i0,
                        digamma, lbeta, log_bessel_i, log_diff_exp, log_ndtr, mills_inverse,
-                       normal_logpdf_std, power_log_at_zero)
+                       normal_logpdf_std, power_log_at_zero, log1p_sq,
+                       sq_over_one_plus_sq)
 from .base import Distribution, check_finite, check_positive, check_real
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 NINF = -INF
 
 
@@ -67,7 +68,7 @@ def student_t_lpdf(x, nu, mu, sigma):
     z = (x - mu) / sigma
     return (math.lgamma(0.5 * (nu + 1.0)) - math.lgamma(0.5 * nu)
             - 0.5 * (math.log(nu) + LOG_PI) - math.log(sigma)
-            - 0.5 * (nu + 1.0) * math.log1p(z * z / nu))
+            - 0.5 * (nu + 1.0) * log1p_sq(z / math.sqrt(nu)))
 
 
 @_jit
@@ -79,12 +80,14 @@ def student_t_lpdf_grad(x, nu, mu, sigma):
             return lp, dx, 0.0, dmu, dsigma
         return lp, 0.0, 0.0, 0.0, 0.0
     z = (x - mu) / sigma
-    z2 = z * z
-    frac = z2 / (nu + z2)  # z^2 / (nu + z^2), in [0, 1)
-    dx = -(nu + 1.0) * z / ((nu + z2) * sigma)
+    t = z / math.sqrt(nu)
+    frac = sq_over_one_plus_sq(t)  # z^2 / (nu + z^2), in [0, 1]
+    # (nu + 1) z / (nu + z^2) = (nu + 1)/sqrt(nu) * t / (1 + t^2), written overflow-free
+    ratio = t / (1.0 + t * t) if abs(t) < 1e150 else 1.0 / t
+    dx = -(nu + 1.0) / math.sqrt(nu) * ratio / sigma
     dsigma = (-1.0 + (nu + 1.0) * frac) / sigma
     dnu = 0.5 * (digamma(0.5 * (nu + 1.0)) - digamma(0.5 * nu) - 1.0 / nu
-                 - math.log1p(z2 / nu) + (nu + 1.0) * frac / nu)
+                 - log1p_sq(t) + (nu + 1.0) * frac / nu)
     return lp, dx, dnu, -dx, dsigma
 
 
@@ -109,7 +112,7 @@ def cauchy_lpdf(x, alpha, beta):
     if not (beta > 0.0 and math.isfinite(beta) and math.isfinite(alpha)) or math.isnan(x):
         return NINF
     z = (x - alpha) / beta
-    return -LOG_PI - math.log(beta) - math.log1p(z * z)
+    return -LOG_PI - math.log(beta) - log1p_sq(z)
 
 
 @_jit
@@ -118,8 +121,9 @@ def cauchy_lpdf_grad(x, alpha, beta):
     if not math.isfinite(lp):
         return lp, 0.0, 0.0, 0.0
     z = (x - alpha) / beta
-    dx = -2.0 * z / (beta * (1.0 + z * z))
-    return lp, dx, -dx, (-1.0 + 2.0 * z * z / (1.0 + z * z)) / beta
+    ratio = z / (1.0 + z * z) if abs(z) < 1e150 else 1.0 / z
+    dx = -2.0 * ratio / beta
+    return lp, dx, -dx, (-1.0 + 2.0 * sq_over_one_plus_sq(z)) / beta
 
 
 @_jit
@@ -223,8 +227,10 @@ def gamma_lpdf(x, alpha, beta):
 @_jit
 def gamma_lpdf_grad(x, alpha, beta):
     lp = gamma_lpdf(x, alpha, beta)
-    if not math.isfinite(lp) or x == 0.0:
+    if not math.isfinite(lp):
         return lp, 0.0, 0.0, 0.0
+    if x == 0.0:  # finite only for alpha == 1: the limits at the boundary
+        return lp, -beta, NINF, alpha / beta
     lx = math.log(x)
     return (lp, (alpha - 1.0) / x - beta, math.log(beta) - digamma(alpha) + lx,
             alpha / beta - x)
@@ -278,9 +284,14 @@ def beta_lpdf(x, alpha, beta):
 @_jit
 def beta_lpdf_grad(x, alpha, beta):
     lp = beta_lpdf(x, alpha, beta)
-    if not math.isfinite(lp) or x == 0.0 or x == 1.0:
+    if not math.isfinite(lp):
         return lp, 0.0, 0.0, 0.0
     psi_ab = digamma(alpha + beta)
+    # finite at x = 0 only for alpha == 1 (x = 1: beta == 1): limits at the boundary
+    if x == 0.0:
+        return lp, -(beta - 1.0), NINF, -digamma(beta) + psi_ab
+    if x == 1.0:
+        return lp, alpha - 1.0, -digamma(alpha) + psi_ab, NINF
     return (lp, (alpha - 1.0) / x - (beta - 1.0) / (1.0 - x),
             math.log(x) - digamma(alpha) + psi_ab,
             math.log1p(-x) - digamma(beta) + psi_ab)
@@ -322,8 +333,10 @@ def weibull_lpdf(x, alpha, beta):
 @_jit
 def weibull_lpdf_grad(x, alpha, beta):
     lp = weibull_lpdf(x, alpha, beta)
-    if not math.isfinite(lp) or x == 0.0:
+    if not math.isfinite(lp):
         return lp, 0.0, 0.0, 0.0
+    if x == 0.0:  # finite only for alpha == 1: the limits at the boundary
+        return lp, -1.0 / beta, NINF, -1.0 / beta
     lt = math.log(x / beta)
     ta = math.exp(alpha * lt)
     return (lp, (alpha - 1.0 - alpha * ta) / x, 1.0 / alpha + lt - ta * lt,

@@ -20,7 +20,7 @@ from .base import (Distribution, check_finite, check_finite_vector, check_nonneg
                    check_nonnegative_integer, check_positive, check_probability,
                    check_simplex)
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 NINF = -INF
 
 
@@ -205,7 +205,7 @@ def negative_binomial_2_lpdf_grad(x, mu, alpha):
     if not math.isfinite(lp):
         return lp, 0.0, 0.0, 0.0
     s = mu + alpha
-    return (lp, 0.0, x / mu - (x + alpha) / s,
+    return (lp, 0.0, alpha * (x - mu) / (mu * s),
             digamma(x + alpha) - digamma(alpha) - math.log1p(mu / alpha) + (mu - x) / s)
 
 

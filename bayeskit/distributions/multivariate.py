@@ -18,7 +18,7 @@ from ._special import HALF_LOG_2PI, INF, LOG_2, digamma, lbeta, power_log_at_zer
 from .base import (Distribution, _fail, check_finite_vector, check_nonnegative_integer,
                    check_positive, check_positive_vector, check_simplex)
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 NINF = -INF
 
 
