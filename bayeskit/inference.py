@@ -14,6 +14,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import os
 import pickle
+import signal
 import threading
 import time
 import warnings
@@ -53,12 +54,29 @@ def as_log_density(model_or_ld):
                     f"{type(model_or_ld).__name__}")
 
 
-def chain_generators(seed, chains):
-    """One independent ``np.random.Generator`` per chain from ``SeedSequence(seed)``."""
-    if seed is not None and not isinstance(seed, (int, np.integer, np.random.SeedSequence)):
+def seed_sequence(seed):
+    """A fresh ``SeedSequence`` for ``seed`` (int, SeedSequence or None: fresh entropy).
+
+    A SeedSequence given by the caller is copied, not spawned from, so passing the same
+    one twice gives the same streams.
+    """
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
         raise TypeError(f"seed must be an int, a SeedSequence or None, got {seed!r}")
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return [np.random.Generator(np.random.PCG64(child)) for child in ss.spawn(chains)]
+    return np.random.SeedSequence(seed)
+
+
+def _stream(seed, index, count):
+    """Generator for child ``index`` of ``count`` children of ``seed``'s SeedSequence."""
+    return np.random.Generator(np.random.PCG64(seed_sequence(seed).spawn(count)[index]))
+
+
+def chain_generators(seed, chains):
+    """One independent ``np.random.Generator`` per chain: chain c uses child c of
+    ``SeedSequence(seed)``, so its stream does not depend on the number of chains."""
+    children = seed_sequence(seed).spawn(chains)
+    return [np.random.Generator(np.random.PCG64(child)) for child in children]
 
 
 def _check_int(name, value, low):
@@ -105,8 +123,7 @@ def _pathfinder_points(ld, chains, seed):
     except ImportError:
         raise ValueError("init='pathfinder' needs bayeskit.vi, which is not available") \
             from None
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    rng = np.random.Generator(np.random.PCG64(ss.spawn(chains + 1)[chains]))
+    rng = _stream(seed, chains, chains + 1)
     points = np.asarray(pathfinder_init(ld, chains, rng), dtype=float)
     for c, theta in enumerate(points):
         if not check_point(ld, theta):
@@ -198,6 +215,36 @@ def _ensure_picklable(ld):
         ) from None
 
 
+class _Interrupts:
+    """Turn Ctrl-C into a flag while chains run, so it cannot strike between two Python
+    statements (e.g. after a chain was queued but before its future was recorded).
+
+    Active only in the main thread with Python's default SIGINT handler; elsewhere
+    KeyboardInterrupt is caught as usual. Pressing Ctrl-C again while the chains wind
+    down raises KeyboardInterrupt (gives up on the partial result).
+    """
+
+    def __init__(self):
+        self.flag = threading.Event()
+        self._previous = None
+
+    def _handler(self, signum, frame):
+        if self.flag.is_set():
+            raise KeyboardInterrupt
+        self.flag.set()
+
+    def __enter__(self):
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGINT) is signal.default_int_handler):
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
 def _run_chains(ld, theta0s, rngs, kernel, executor, cores, progressbar):
     """Run every chain; return (results, interrupted).
 
@@ -220,33 +267,36 @@ def _run_chains(ld, theta0s, rngs, kernel, executor, cores, progressbar):
                      per_chain=shared_memory)
     stop = threading.Event() if shared_memory else None
     futures, failure, interrupted = [], None, False
-    try:
-        for c in range(chains):
-            extra = {"progress": bars.callback(c), "stop": stop} if shared_memory else {}
-            futures.append(executor.submit(_chain_task, ld, theta0s[c], rngs[c], kernel,
-                                           **extra))
-        pending = set(futures)
-        while pending and failure is None and not interrupted:
-            done, pending = cf.wait(pending, timeout=0.2, return_when=cf.FIRST_COMPLETED)
-            for f in done:
-                bars.chain_done()
-                exc = f.exception()
-                if isinstance(exc, KeyboardInterrupt):
-                    interrupted = True
-                elif exc is not None:
-                    failure = exc
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        if stop is not None:
-            stop.set()  # harmless when every chain has finished
-        for f in futures:
-            f.cancel()
-        if shared_memory:
-            cf.wait(futures)
-        bars.close()
-        if own is not None:
-            own.shutdown(wait=True)
+    with _Interrupts() as ctrl_c:
+        try:
+            for c in range(chains):
+                extra = {"progress": bars.callback(c), "stop": stop} if shared_memory else {}
+                futures.append(executor.submit(_chain_task, ld, theta0s[c], rngs[c],
+                                               kernel, **extra))
+            pending = set(futures)
+            while pending and failure is None and not interrupted:
+                done, pending = cf.wait(pending, timeout=0.1, return_when=cf.FIRST_COMPLETED)
+                interrupted = ctrl_c.flag.is_set()
+                for f in done:
+                    bars.chain_done()
+                    exc = f.exception()
+                    if isinstance(exc, KeyboardInterrupt):
+                        interrupted = True
+                    elif exc is not None:
+                        failure = exc
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            if stop is not None:
+                stop.set()  # harmless when every chain has finished
+            for f in futures:
+                f.cancel()
+            if shared_memory:
+                cf.wait(futures)
+            bars.close()
+            if own is not None:
+                own.shutdown(wait=True)
+        interrupted = interrupted or ctrl_c.flag.is_set()
     if failure is not None:
         raise failure
     results = []
@@ -299,7 +349,7 @@ def _inference_data(ld, results, kernel, seed, options, interrupted, wall):
     attrs = {
         "sampler": kernel["sampler"], "draws": n, "draws_requested": kernel["draws"],
         "tune": kernel["tune"], "tuning_steps": kernel["tune"], "chains": len(done),
-        "seed": seed if isinstance(seed, (int, np.integer)) else str(seed),
+        "seed": int(seed) if isinstance(seed, (int, np.integer)) else str(seed.entropy),
         "target_accept": kernel["target_accept"], "max_treedepth": kernel["max_treedepth"],
         "dense_mass": kernel["dense_mass"], "path_length": kernel["path_length"],
         "tuning_seconds": [float(r.tune_seconds) for r in done],
@@ -350,6 +400,8 @@ def sample(model, draws=1000, tune=1000, chains=4, sampler="nuts", seed=None,
     kernel, chains, _ = _settings(draws, tune, chains, sampler, target_accept,
                                   max_treedepth, dense_mass, options)
     ld = as_log_density(model)
+    # Without a seed, draw entropy once and record it, so the run can be repeated.
+    seed = seed_sequence(seed) if seed is None else seed
     rngs = chain_generators(seed, chains)
     theta0s = _initial_points(ld, rngs, init, seed, options)
     start = time.perf_counter()

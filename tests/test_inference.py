@@ -215,3 +215,17 @@ def test_pathfinder_init(y):
     again = bk.sample(ld, **kw)
     np.testing.assert_array_equal(ad.get_group(again, "posterior")["mu"].values,
                                   ad.get_group(idata, "posterior")["mu"].values)
+
+
+def test_unseeded_run_records_its_entropy_and_can_be_repeated():
+    ld = dens.gaussian([0.0], [1.0])
+    kw = dict(draws=50, tune=50, chains=2, progressbar=False)
+    first = bk.sample(ld, **kw)
+    seed = int(ad.get_attrs(first)["seed"])
+    again = bk.sample(ld, seed=seed, **kw)
+    np.testing.assert_array_equal(ad.get_group(again, "posterior")["theta"].values,
+                                  ad.get_group(first, "posterior")["theta"].values)
+    ss = np.random.SeedSequence(seed)
+    same = bk.sample(ld, seed=ss, **kw)
+    np.testing.assert_array_equal(ad.get_group(same, "posterior")["theta"].values,
+                                  ad.get_group(first, "posterior")["theta"].values)
