@@ -109,7 +109,7 @@ def _settings(draws, tune, chains, sampler, target_accept, max_treedepth, dense_
               "dense_mass": bool(dense_mass),
               "path_length": options.get("path_length"),
               "init_step_size": options.get("init_step_size")}
-    return kernel, _check_int("chains", chains, 1), budget
+    return kernel, _check_int("chains", chains, 1)
 
 
 def _pathfinder_points(ld, chains, seed):
@@ -397,7 +397,7 @@ def sample(model, draws=1000, tune=1000, chains=4, sampler="nuts", seed=None,
     ``log_likelihood``. Ctrl-C stops the chains and returns the draws so far with
     ``attrs["partial"] == 1`` and a warning.
     """
-    kernel, chains, _ = _settings(draws, tune, chains, sampler, target_accept,
+    kernel, chains = _settings(draws, tune, chains, sampler, target_accept,
                                   max_treedepth, dense_mass, options)
     ld = as_log_density(model)
     # Without a seed, draw entropy once and record it, so the run can be repeated.

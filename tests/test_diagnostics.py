@@ -65,8 +65,12 @@ def test_each_check_flags_its_problem(check, advice):
         for t in range(1, DRAWS):
             x[:, t] = 0.99 * x[:, t - 1] + rng.normal(size=CHAINS) * np.sqrt(1 - 0.99**2)
         post["mu"] = x
-    with pytest.warns(SamplingWarning, match=advice):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         result = bk.diagnose(_run(post, **stats))
+    messages = [str(w.message) for w in caught if w.category is SamplingWarning]
+    assert any(m.startswith(f"[{check}]") and advice in m for m in messages), messages
+    assert len(messages) == len(result.problems)
     flagged = {p.check for p in result.problems}
     assert check in flagged and not result.ok
     if check == "rhat":
@@ -103,8 +107,10 @@ def test_summary_table():
 def test_diagnose_flags_a_badly_tuned_funnel_and_passes_a_good_run():
     funnel = bk.LogDensity.from_numba(dens.funnel_logp, 3)
     bad = bk.sample(funnel, draws=300, tune=20, chains=4, seed=0, progressbar=False)
-    with pytest.warns(SamplingWarning):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         result = bk.diagnose(bad)
+    assert sum(w.category is SamplingWarning for w in caught) == len(result.problems)
     flagged = {p.check for p in result.problems}
     assert {"divergences", "rhat"} <= flagged and result.divergences > 0
     good = bk.sample(dens.gaussian([0.0, 1.0, 2.0], [1.0, 2.0, 3.0]), draws=1000,
