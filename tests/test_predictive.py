@@ -121,3 +121,17 @@ def test_init_failure_names_the_observed_variable():
     with pytest.raises(InitializationError, match=r"observed 'z'.*1 of 2 entries") as err:
         bk.sample(m, draws=10, tune=10, chains=1, seed=0, progressbar=False)
     assert "'upper'" in str(err.value)
+
+
+def test_a_model_samples_identically_in_a_process_pool(regression):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    m = regression[0]
+    kw = dict(draws=100, tune=100, chains=2, seed=6, progressbar=False)
+    threads = bk.sample(m, **kw)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as pool:
+        procs = bk.sample(m, executor=pool, **kw)
+    for name in ("alpha", "beta", "mu"):
+        np.testing.assert_array_equal(ad.get_group(procs, "posterior")[name].values,
+                                      ad.get_group(threads, "posterior")[name].values)
