@@ -163,6 +163,9 @@ def diagnose(data, *, var_names=None, rhat_threshold=1.01, min_ess_per_chain=100
                 "effects) or use more informative priors.")))
 
     hit = _stat(stats, "reached_max_treedepth")
+    depth_stat, max_depth = _stat(stats, "tree_depth"), post.attrs.get("max_treedepth")
+    if hit is None and depth_stat is not None and isinstance(max_depth, (int, np.integer)):
+        hit = depth_stat >= max_depth
     if hit is not None:
         result.max_treedepth_hits = int(np.sum(hit))
         if result.max_treedepth_hits:

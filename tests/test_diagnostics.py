@@ -82,6 +82,15 @@ def test_each_check_flags_its_problem(check, advice):
         assert result.divergences == int(stats["diverging"].sum())
 
 
+def test_tree_depth_saturation_without_the_flag():
+    depth = np.full((CHAINS, DRAWS), 3)
+    depth[0, :20] = 10
+    idata = ad.make_inference_data(_iid(), sample_stats={"tree_depth": depth},
+                                   attrs={"max_treedepth": 10})
+    result = bk.diagnose(idata, warn=False)
+    assert result.max_treedepth_hits == 20 and result.problems[0].check == "treedepth"
+
+
 def test_metropolis_runs_skip_hmc_checks():
     idata = ad.make_inference_data(_iid(), sample_stats={
         "lp": np.zeros((CHAINS, DRAWS)), "acceptance_rate": np.full((CHAINS, DRAWS), 0.3)})
