@@ -416,14 +416,21 @@ def cholesky_corr_vjp(y, x_adj, y_grad):
 
 @_jit
 def cholesky_corr_unconstrain(x, y_out):
+    """Invert row by row. ``1 - sum_{m<j} L[i,m]^2`` is taken as the sum of the row's
+    remaining squares (rows have unit norm), so no cancellation near |z| = 1, and
+    ``atanh(z) = sign(z) (log1p|z| - log(1 - z^2) / 2)`` with ``1 - z^2`` the ratio of
+    consecutive remainders."""
     n = x.shape[0]
+    tail = np.empty(n + 1)
     k = 0
     for i in range(1, n):
-        sum_sq = 0.0
+        tail[i] = x[i, i] * x[i, i]
+        for j in range(i - 1, -1, -1):
+            tail[j] = tail[j + 1] + x[i, j] * x[i, j]
         for j in range(i):
-            z = x[i, j] / math.sqrt(1.0 - sum_sq)
-            y_out[k] = math.atanh(z)
-            sum_sq += x[i, j] * x[i, j]
+            z = x[i, j] / math.sqrt(tail[j])
+            half_log_1mz2 = 0.5 * (math.log(tail[j + 1]) - math.log(tail[j]))
+            y_out[k] = math.copysign(math.log1p(abs(z)) - half_log_1mz2, z)
             k += 1
 
 
