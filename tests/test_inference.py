@@ -132,13 +132,15 @@ def test_ctrl_c_returns_partial_draws(monkeypatch):
     tune, draws = 100, 200_000
     original = inference._Progress.callback
     sent = threading.Event()
+    seen = {0: 0, 1: 0}
 
     def callback(self, chain):
         inner = original(self, chain)
 
         def progress(done, total, info):
             inner(done, total, info)
-            if done > tune + 100 and not sent.is_set():
+            seen[chain] = done
+            if min(seen.values()) > tune + 100 and not sent.is_set():  # both have draws
                 sent.set()
                 signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
         return progress
@@ -149,6 +151,7 @@ def test_ctrl_c_returns_partial_draws(monkeypatch):
     assert sent.is_set()
     attrs = ad.get_attrs(idata)
     assert attrs["partial"] == 1 and attrs["draws_requested"] == draws
+    assert attrs["chains"] == 2
     theta = ad.get_group(idata, "posterior")["theta"].values
     assert 0 < theta.shape[1] < draws and np.all(np.isfinite(theta))
     assert ad.get_group(idata, "sample_stats")["lp"].shape == theta.shape[:2]
@@ -229,3 +232,29 @@ def test_unseeded_run_records_its_entropy_and_can_be_repeated():
     same = bk.sample(ld, seed=ss, **kw)
     np.testing.assert_array_equal(ad.get_group(same, "posterior")["theta"].values,
                                   ad.get_group(first, "posterior")["theta"].values)
+
+
+def test_keyboard_interrupt_inside_a_chain_stops_the_others(monkeypatch):
+    """A KeyboardInterrupt raised in one chain's thread (here from its progress callback)
+    loses that chain but stops the others and returns their draws, marked partial."""
+    ld = dens.gaussian([0.0], [1.0])
+    tune, draws = 100, 200_000
+    original = inference._Progress.callback
+    seen = {0: 0, 1: 0}
+
+    def callback(self, chain):
+        inner = original(self, chain)
+
+        def progress(done, total, info):
+            inner(done, total, info)
+            seen[chain] = done
+            if chain == 0 and min(seen.values()) > tune + 100:  # both chains have draws
+                raise KeyboardInterrupt
+        return progress
+
+    monkeypatch.setattr(inference._Progress, "callback", callback)
+    with pytest.warns(UserWarning, match="interrupted"):
+        idata = bk.sample(ld, draws=draws, tune=tune, chains=2, seed=0, progressbar=True)
+    attrs = ad.get_attrs(idata)
+    assert attrs["partial"] == 1 and attrs["chains"] == 1
+    assert 0 < ad.get_group(idata, "posterior")["theta"].shape[1] < draws
