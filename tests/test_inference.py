@@ -147,7 +147,8 @@ def test_ctrl_c_returns_partial_draws(monkeypatch):
 
     monkeypatch.setattr(inference._Progress, "callback", callback)
     with pytest.warns(UserWarning, match="interrupted"):
-        idata = bk.sample(ld, draws=draws, tune=tune, chains=2, seed=0, progressbar=True)
+        idata = bk.sample(ld, draws=draws, tune=tune, chains=2, cores=2, seed=0,
+                          progressbar=True)
     assert sent.is_set()
     attrs = ad.get_attrs(idata)
     assert attrs["partial"] == 1 and attrs["draws_requested"] == draws
@@ -254,7 +255,8 @@ def test_keyboard_interrupt_inside_a_chain_stops_the_others(monkeypatch):
 
     monkeypatch.setattr(inference._Progress, "callback", callback)
     with pytest.warns(UserWarning, match="interrupted"):
-        idata = bk.sample(ld, draws=draws, tune=tune, chains=2, seed=0, progressbar=True)
+        idata = bk.sample(ld, draws=draws, tune=tune, chains=2, cores=2, seed=0,
+                          progressbar=True)
     attrs = ad.get_attrs(idata)
     assert attrs["partial"] == 1 and attrs["chains"] == 1
     assert 0 < ad.get_group(idata, "posterior")["theta"].shape[1] < draws
