@@ -61,7 +61,8 @@ def test_output_groups_stats_and_attrs(conjugate_run, y):
     assert np.all(stats["tree_depth"].values >= 1)
     ll = ad.get_group(idata, "log_likelihood")["y"]
     assert ll.dims == ("chain", "draw", "obs") and ll.shape == (4, 1000, y.size)
-    np.testing.assert_allclose(ll.values, ld.log_likelihood_draws(post["mu"].values[..., None])["y"])
+    expected = ld.log_likelihood_draws(post["mu"].values[..., None])["y"]
+    np.testing.assert_allclose(ll.values, expected)
     np.testing.assert_array_equal(ad.get_group(idata, "observed_data")["y"].values, y)
     attrs = ad.get_attrs(idata)
     assert attrs["sampler"] == "nuts" and attrs["partial"] == 0 and attrs["seed"] == 3
