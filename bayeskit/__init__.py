@@ -20,6 +20,8 @@ from .optimize import find_map
 from .predictive import (compute_log_likelihood, sample_posterior_predictive,
                          sample_prior_predictive)
 # variational inference and bootstrap
+from .bootstrap import (bayesian_bootstrap, bootstrap, bootstrap_map, bootstrap_regression,
+                        bootstrap_statistics)
 # diagnostics and reports
 from .diagnostics import diagnose, summary
 from .report import report

@@ -156,6 +156,16 @@ def bootstrap(data, statistic, *, n_resamples=9999, batch=None, vectorized=None,
     samples = as_samples(data, axis, paired)
     evaluator = make_evaluator(samples, statistic, paired=paired, vectorized=vectorized,
                                batch=batch)
+    result, _ = run_bootstrap(evaluator, n_resamples=n_resamples, method=method,
+                              confidence_level=confidence_level, alternative=alternative,
+                              seed=seed, executor=executor, progressbar=progressbar)
+    return result
+
+
+def run_bootstrap(evaluator, *, n_resamples, method, confidence_level, alternative, seed,
+                  executor=None, progressbar=False):
+    """Resample with ``evaluator`` (see :mod:`.evaluators`; arguments already checked);
+    return the :class:`BootstrapResult` and the statistic of the original data."""
     streams = spawn_streams(seed, n_resamples)
     values = run_streams(evaluator.resamples, streams, executor, progressbar)
     theta_b = np.moveaxis(values, 0, -1)
@@ -164,7 +174,8 @@ def bootstrap(data, statistic, *, n_resamples=9999, batch=None, vectorized=None,
     low, high = confidence_interval(theta_b, theta_hat, method=method,
                                     confidence_level=confidence_level,
                                     alternative=alternative, jackknife=jackknife)
-    return BootstrapResult(
+    result = BootstrapResult(
         confidence_interval=ConfidenceInterval(_scalar(low), _scalar(high)),
         bootstrap_distribution=theta_b,
         standard_error=_scalar(np.std(theta_b, axis=-1, ddof=1)))
+    return result, _scalar(theta_hat)

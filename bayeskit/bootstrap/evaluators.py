@@ -5,7 +5,7 @@ interval code needs, each returning values with a trailing ``value_shape``:
 
 - ``estimate()`` -> ``value_shape``, the statistic of the original samples;
 - ``resamples(seed_seq, rows)`` -> ``(rows, *value_shape)``, the statistic of ``rows``
-  bootstrap resamples drawn from the stream ``default_rng(seed_seq)``;
+  bootstrap resamples drawn from the random stream seeded by ``seed_seq``;
 - ``jackknife()`` -> a list (one entry per independently resampled sample; one entry when
   paired) of ``(n_j, *value_shape)`` leave-one-out values, for the BCa acceleration.
 
@@ -23,11 +23,14 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from .resample import DRAW, IDENTITY, LEAVE_ONE_OUT, draw_index_matrix, fill_indices
-from .resample import leave_one_out_indices
-from .statistics import QUANTILE, builtin_value
+from .resample import (DRAW, IDENTITY, LEAVE_ONE_OUT, draw_index_matrix, fill_indices,
+                       leave_one_out_indices, stream_state)
+from .statistics import QUANTILE, builtin_jackknife, builtin_value
 
-_DUMMY_SEED = np.random.SeedSequence(0)
+
+def _no_stream():
+    """A generator state for the modes that draw nothing (jackknife, estimate)."""
+    return np.array([1, 0, 0, 0], dtype=np.uint64)
 
 
 def broadcast_except_last(arrays):
@@ -38,12 +41,12 @@ def broadcast_except_last(arrays):
 
 # --------------------------------------------------------------------------- builtin
 @njit(cache=True, nogil=True)
-def _builtin_driver(code, par, mode, x, y, rank, xs, rng, rows, out):
+def _builtin_driver(code, par, mode, x, y, rank, xs, state, rows, out):
     n = max(x.shape[0], xs.shape[0])
     idx = np.empty(n, dtype=np.int64)
     counts = np.zeros(n if code == QUANTILE else 0, dtype=np.int64)
     for b in range(rows):
-        m = fill_indices(mode, rng, n, b, idx)
+        m = fill_indices(mode, state, n, b, idx)
         builtin_value(code, par, x, y, rank, xs, idx, m, counts, out[b])
     return out
 
@@ -58,19 +61,21 @@ class BuiltinEvaluator:
         self.value_shape = stat.out_shape
         self.k = int(np.prod(self.value_shape, dtype=np.int64))
 
-    def _run(self, mode, rng, rows):
+    def _run(self, mode, state, rows):
         out = np.empty((rows, self.k))
-        _builtin_driver(self.stat.code, self.stat.params, mode, *self.arrays, rng, rows, out)
+        _builtin_driver(self.stat.code, self.stat.params, mode, *self.arrays, state, rows, out)
         return out.reshape((rows, *self.value_shape))
 
     def estimate(self):
-        return self._run(IDENTITY, np.random.default_rng(_DUMMY_SEED), 1)[0]
+        return self._run(IDENTITY, _no_stream(), 1)[0]
 
     def resamples(self, seed_seq, rows):
-        return self._run(DRAW, np.random.default_rng(seed_seq), rows)
+        return self._run(DRAW, stream_state(seed_seq), rows)
 
     def jackknife(self):
-        return [self._run(LEAVE_ONE_OUT, np.random.default_rng(_DUMMY_SEED), self.n)]
+        out = np.empty((self.n, self.k))
+        builtin_jackknife(self.stat.code, self.stat.params, *self.arrays, out)
+        return [out.reshape((self.n, *self.value_shape))]
 
 
 # --------------------------------------------------------------------------- user @njit
@@ -92,7 +97,7 @@ def _store_impl(row, value):
 
 
 @njit(cache=True, nogil=True)
-def _jit_driver(stat, mode, jk_sample, paired, samples, bufs, rng, rows, out):
+def _jit_driver(stat, mode, jk_sample, paired, samples, bufs, state, rows, out):
     n_max = 0
     for s in range(len(samples)):
         n_max = max(n_max, samples[s].shape[0])
@@ -105,7 +110,7 @@ def _jit_driver(stat, mode, jk_sample, paired, samples, bufs, rng, rows, out):
                 smode = mode
                 if mode == LEAVE_ONE_OUT and not paired and s != jk_sample:
                     smode = IDENTITY
-                fill_indices(smode, rng, x.shape[0], b, idx)
+                fill_indices(smode, state, x.shape[0], b, idx)
             for t in range(buf.shape[0]):
                 buf[t] = x[idx[t]]
         _store(out[b], stat(*bufs))
@@ -137,27 +142,27 @@ class JitEvaluator:
         self.value_shape = value.shape
         self.k = max(value.size, 1)
 
-    def _run(self, mode, jk_sample, rng, rows):
+    def _run(self, mode, jk_sample, state, rows):
         sizes = [s.shape[0] for s in self.samples]
         if mode == LEAVE_ONE_OUT:
             sizes = [n - 1 if (self.paired or j == jk_sample) else n
                      for j, n in enumerate(sizes)]
         bufs = tuple(np.empty(n) for n in sizes)
         out = np.empty((rows, self.k))
-        _jit_driver(self.stat, mode, jk_sample, self.paired, self.samples, bufs, rng, rows,
+        _jit_driver(self.stat, mode, jk_sample, self.paired, self.samples, bufs, state, rows,
                     out)
         return out.reshape((rows, *self.value_shape))
 
     def estimate(self):
-        return self._run(IDENTITY, 0, np.random.default_rng(_DUMMY_SEED), 1)[0]
+        return self._run(IDENTITY, 0, _no_stream(), 1)[0]
 
     def resamples(self, seed_seq, rows):
-        return self._run(DRAW, 0, np.random.default_rng(seed_seq), rows)
+        return self._run(DRAW, 0, stream_state(seed_seq), rows)
 
     def jackknife(self):
-        rng = np.random.default_rng(_DUMMY_SEED)
+        state = _no_stream()
         groups = [0] if self.paired else range(len(self.samples))
-        return [self._run(LEAVE_ONE_OUT, j, rng, self.samples[j].shape[0]) for j in groups]
+        return [self._run(LEAVE_ONE_OUT, j, state, self.samples[j].shape[0]) for j in groups]
 
 
 # --------------------------------------------------------------------------- N-D batches
@@ -226,11 +231,11 @@ class PythonEvaluator:
         return np.asarray(self.stat(*self.samples, axis=-1), dtype=np.float64)
 
     def resamples(self, seed_seq, rows):
-        rng = np.random.default_rng(seed_seq)
+        state = stream_state(seed_seq)
         parts = []
         for start in range(0, rows, self.batch):
             count = min(self.batch, rows - start)
-            idx = draw_index_matrix(rng, self.sizes, self.paired, count)
+            idx = draw_index_matrix(state, self.sizes, self.paired, count)
             if self.paired:
                 resampled = [s[..., idx] for s in self.samples]
             else:

@@ -81,7 +81,7 @@ def confidence_interval(theta_b, theta_hat, *, method, confidence_level, alterna
             "The bootstrap confidence interval is NaN: the bootstrap distribution contains "
             "NaN or is degenerate (for BCa: all jackknife values equal, e.g. identical "
             "observations or a statistic like np.min). Inspect the data or use another "
-            "method."), stacklevel=3)
+            "method."), stacklevel=4)
     low, high = ci[..., 0], ci[..., 1]
     if method == "basic":
         low, high = 2 * theta_hat - high, 2 * theta_hat - low

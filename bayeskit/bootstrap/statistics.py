@@ -160,63 +160,105 @@ def _order_statistic(counts, k):
 
 
 @njit(cache=True, nogil=True)
+def _from_sums(code, par, m, s1, s2, t1, t2, st):
+    """The mean/variance/std/correlation of ``m`` values from their sums: ``s1 = sum x``,
+    ``s2 = sum x**2``, ``t1, t2`` the same for y, ``st = sum x*y`` (data centred once by
+    the full-sample means, so the differences below do not cancel)."""
+    if code == MEAN:
+        return s1 / m
+    if code == CORRELATION:
+        vx = s2 - s1 * s1 / m
+        vy = t2 - t1 * t1 / m
+        if vx <= 0.0 or vy <= 0.0:
+            return np.nan
+        return (st - s1 * t1 / m) / math.sqrt(vx * vy)
+    if m - par[0] <= 0:
+        return np.nan
+    v = max((s2 - s1 * s1 / m) / (m - par[0]), 0.0)
+    return v if code == VAR else math.sqrt(v)
+
+
+@njit(cache=True, nogil=True)
+def _interpolate(a, b, frac):
+    return a if frac == 0.0 else a + frac * (b - a)
+
+
+@njit(cache=True, nogil=True)
 def builtin_value(code, par, x, y, rank, xs, idx, m, counts, out):
     """Write the statistic ``code`` (with parameters ``par``) of the resample given by
     ``idx[:m]`` into ``out``; ``x, y, rank, xs`` as made by :meth:`Statistic.prepare`,
     ``counts`` a zeroed int64 work array of length n (left zeroed)."""
-    if code == MEAN:
-        s = 0.0
-        for j in range(m):
-            s += x[idx[j]]
-        out[0] = s / m
-    elif code == VAR or code == STD:
-        s1 = 0.0
-        s2 = 0.0
-        for j in range(m):
-            v = x[idx[j]]
-            s1 += v
-            s2 += v * v
-        ddof = par[0]
-        if m - ddof <= 0:
-            out[0] = np.nan
-        else:
-            v = max((s2 - s1 * s1 / m) / (m - ddof), 0.0)
-            out[0] = v if code == VAR else math.sqrt(v)
-    elif code == QUANTILE:
+    if code == QUANTILE:
         for j in range(m):
             counts[rank[idx[j]]] += 1
         for i in range(par.shape[0]):
             h = (m - 1) * par[i]
             lo = int(math.floor(h))
-            frac = h - lo
             a = xs[_order_statistic(counts, lo)]
-            if frac > 0.0:
-                b = xs[_order_statistic(counts, lo + 1)]
-                out[i] = a + frac * (b - a)
-            else:
-                out[i] = a
+            b = xs[_order_statistic(counts, lo + 1)] if h > lo else a
+            out[i] = _interpolate(a, b, h - lo)
+        counts[:] = 0
+        return
+    s1 = 0.0
+    s2 = 0.0
+    t1 = 0.0
+    t2 = 0.0
+    st = 0.0
+    if code == MEAN:
         for j in range(m):
-            counts[rank[idx[j]]] = 0
-    else:
-        sx = 0.0
-        sy = 0.0
-        sxx = 0.0
-        syy = 0.0
-        sxy = 0.0
+            s1 += x[idx[j]]
+    elif code == CORRELATION:
         for j in range(m):
             a = x[idx[j]]
             b = y[idx[j]]
-            sx += a
-            sy += b
-            sxx += a * a
-            syy += b * b
-            sxy += a * b
-        vx = sxx - sx * sx / m
-        vy = syy - sy * sy / m
-        if vx <= 0.0 or vy <= 0.0:
-            out[0] = np.nan
-        else:
-            out[0] = (sxy - sx * sy / m) / math.sqrt(vx * vy)
+            s1 += a
+            s2 += a * a
+            t1 += b
+            t2 += b * b
+            st += a * b
+    else:
+        for j in range(m):
+            a = x[idx[j]]
+            s1 += a
+            s2 += a * a
+    out[0] = _from_sums(code, par, m, s1, s2, t1, t2, st)
+
+
+@njit(cache=True, nogil=True)
+def builtin_jackknife(code, par, x, y, rank, xs, out):
+    """Write the leave-one-out values of statistic ``code`` into ``out`` (n, k) in O(n):
+    sums minus one observation's terms; for quantiles the order statistics of the sorted
+    data with rank ``rank[i]`` removed."""
+    n = max(x.shape[0], xs.shape[0])
+    m = n - 1
+    if code == QUANTILE:
+        for i in range(n):
+            r = rank[i]
+            for q in range(par.shape[0]):
+                h = (m - 1) * par[q]
+                lo = int(math.floor(h))
+                hi = min(lo + 1, m - 1)
+                a = xs[lo if lo < r else lo + 1]
+                b = xs[hi if hi < r else hi + 1]
+                out[i, q] = _interpolate(a, b, h - lo)
+        return
+    s1 = 0.0
+    s2 = 0.0
+    t1 = 0.0
+    t2 = 0.0
+    st = 0.0
+    for j in range(n):
+        s1 += x[j]
+        s2 += x[j] * x[j]
+        if code == CORRELATION:
+            t1 += y[j]
+            t2 += y[j] * y[j]
+            st += x[j] * y[j]
+    for i in range(n):
+        a = x[i]
+        b = y[i] if code == CORRELATION else 0.0
+        out[i, 0] = _from_sums(code, par, m, s1 - a, s2 - a * a, t1 - b, t2 - b * b,
+                               st - a * b)
 
 
 @njit(cache=True, nogil=True)
