@@ -47,3 +47,15 @@ def test_bessel_ratio_and_small_helpers():
     assert S.log_diff_exp(0.0, -800.0) == 0.0 and S.log_diff_exp(1.0, 1.0) == -np.inf
     np.testing.assert_allclose(S.log_diff_exp(-1000.0, -1000.5),
                                -1000.0 + np.log(-np.expm1(-0.5)), rtol=1e-15)
+
+
+def test_student_t_gamma_ratio_helpers_against_arbitrary_precision():
+    import mpmath as mp
+
+    for a in [0.01, 1.0, 99.0, 101.0, 1e4, 1e12]:
+        with mp.workdps(50):
+            am = mp.mpf(a)
+            ratio = mp.loggamma(am + 0.5) - mp.loggamma(am)
+            excess = mp.digamma(am + 0.5) - mp.digamma(am) - 1 / (2 * am)
+        assert S.lgamma_half_ratio(a) == pytest.approx(float(ratio), rel=1e-13)
+        assert S.digamma_half_excess(a) == pytest.approx(float(excess), rel=1e-10)

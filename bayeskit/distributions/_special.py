@@ -103,6 +103,29 @@ def lbeta(a, b):
 
 
 @_jit
+def lgamma_half_ratio(a):
+    """``log Gamma(a + 1/2) - log Gamma(a)`` for a > 0, without the cancellation of two
+    huge lgamma values: asymptotic series for a > 100 (error below 1e-21 there)."""
+    if a > 100.0:
+        inv = 1.0 / a
+        inv2 = inv * inv
+        return 0.5 * math.log(a) - inv * (0.125 - inv2 * (1.0 / 192.0 - inv2 * (
+            1.0 / 640.0 - inv2 * (17.0 / 14336.0))))
+    return math.lgamma(a + 0.5) - math.lgamma(a)
+
+
+@_jit
+def digamma_half_excess(a):
+    """``psi(a + 1/2) - psi(a) - 1/(2a)``: the derivative of :func:`lgamma_half_ratio`
+    minus its leading term, which cancels in the Student-t ``nu`` partial."""
+    if a > 100.0:
+        inv2 = 1.0 / (a * a)
+        return inv2 * (0.125 - inv2 * (1.0 / 64.0 - inv2 * (1.0 / 128.0 - inv2 * (
+            17.0 / 2048.0))))
+    return digamma(a + 0.5) - digamma(a) - 0.5 / a
+
+
+@_jit
 def lchoose(n, k):
     """``log C(n, k)`` for real ``0 <= k <= n``."""
     return math.lgamma(n + 1.0) - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0)

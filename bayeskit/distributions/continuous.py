@@ -16,7 +16,7 @@ from numba import njit
 from ._special import (HALF_LOG_2PI, INF, LOG_2, LOG_2PI, LOG_PI, bessel_ratio_i1_i0,
                        digamma, lbeta, log_bessel_i, log_diff_exp, log_ndtr, mills_inverse,
                        normal_logpdf_std, power_log_at_zero, log1p_sq,
-                       sq_over_one_plus_sq)
+                       sq_over_one_plus_sq, lgamma_half_ratio, digamma_half_excess)
 from .base import Distribution, check_finite, check_positive, check_real
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
@@ -66,8 +66,7 @@ def student_t_lpdf(x, nu, mu, sigma):
     if nu == INF:
         return normal_lpdf(x, mu, sigma)
     z = (x - mu) / sigma
-    return (math.lgamma(0.5 * (nu + 1.0)) - math.lgamma(0.5 * nu)
-            - 0.5 * (math.log(nu) + LOG_PI) - math.log(sigma)
+    return (lgamma_half_ratio(0.5 * nu) - 0.5 * (math.log(nu) + LOG_PI) - math.log(sigma)
             - 0.5 * (nu + 1.0) * log1p_sq(z / math.sqrt(nu)))
 
 
@@ -86,8 +85,7 @@ def student_t_lpdf_grad(x, nu, mu, sigma):
     ratio = t / (1.0 + t * t) if abs(t) < 1e150 else 1.0 / t
     dx = -(nu + 1.0) / math.sqrt(nu) * ratio / sigma
     dsigma = (-1.0 + (nu + 1.0) * frac) / sigma
-    dnu = 0.5 * (digamma(0.5 * (nu + 1.0)) - digamma(0.5 * nu) - 1.0 / nu
-                 - log1p_sq(t) + (nu + 1.0) * frac / nu)
+    dnu = 0.5 * (digamma_half_excess(0.5 * nu) - log1p_sq(t) + (nu + 1.0) * frac / nu)
     return lp, dx, dnu, -dx, dsigma
 
 

@@ -92,6 +92,17 @@ def _mvn_chol_core(x, mu, L, z):
     return lp
 
 
+@_jit
+def _location_grads(L, z, g_x, g_mu):
+    """Add the x and mu partials, -/+ cov^{-1}(x - mu) = L^{-T} z; return that vector."""
+    a = np.empty(z.shape[0])
+    _back_solve(L, z, a)
+    for i in range(z.shape[0]):
+        g_x[i] -= a[i]
+        g_mu[i] += a[i]
+    return a
+
+
 # ----------------------------------------------------------------------------- MvNormal
 @_jit
 def mv_normal_lpdf(x, mu, cov):
@@ -114,8 +125,7 @@ def mv_normal_lpdf_grad(x, mu, cov, g_x, g_mu, g_cov):
     lp = _mvn_chol_core(x, mu, L, z)
     if not math.isfinite(lp):
         return lp
-    a = np.empty(k)
-    _back_solve(L, z, a)
+    a = _location_grads(L, z, g_x, g_mu)
     # cov^{-1} column by column: solve L L^T c = e_j
     e = np.zeros(k)
     w = np.empty(k)
@@ -127,9 +137,6 @@ def mv_normal_lpdf_grad(x, mu, cov, g_x, g_mu, g_cov):
         _back_solve(L, w, col)
         for i in range(k):
             g_cov[i, j] += 0.5 * (a[i] * a[j] - col[i])
-    for i in range(k):
-        g_x[i] -= a[i]
-        g_mu[i] += a[i]
     return lp
 
 
@@ -150,11 +157,8 @@ def mv_normal_chol_lpdf_grad(x, mu, chol, g_x, g_mu, g_chol):
     lp = _mvn_chol_core(x, mu, chol, z)
     if not math.isfinite(lp):
         return lp
-    a = np.empty(k)
-    _back_solve(chol, z, a)
+    a = _location_grads(chol, z, g_x, g_mu)
     for i in range(k):
-        g_x[i] -= a[i]
-        g_mu[i] += a[i]
         for j in range(i + 1):
             g_chol[i, j] += a[i] * z[j]
         g_chol[i, i] -= 1.0 / chol[i, i]
