@@ -445,8 +445,9 @@ def test_kernel_gradients_at_extremes(name, params, xs):
 def test_categorical_gradients(kernel, grad):
     p = np.array([0.1, 0.2, 0.3, 0.4])
     for x in (0.0, 3.0):
-        g = np.zeros(4)
-        lp = grad(x, p, g)
+        g_x, g = np.zeros(1), np.zeros(4)
+        lp = grad(x, p, g_x, g)
+        assert g_x[0] == 0.0
         assert lp == kernel(x, p)
         numeric, err = numerical_gradient(kernel, (x, p), 1)
         assert_gradient_close(g, numeric, err, f"{kernel.__name__} at x={x}")

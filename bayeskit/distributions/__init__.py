@@ -11,9 +11,12 @@ Kernels (module-level, ``@njit(cache=True, nogil=True)``, float64 arguments):
 * multivariate: ``<fam>_lpdf(x, *params)`` and
   ``<fam>_lpdf_grad(x, *params, g_x, *g_params) -> lp`` adding into the arrays
   (a scalar parameter's gradient array has length 1);
-* Categorical (scalar x, vector parameter): ``categorical_lpdf_grad(x, p, g_p) -> lp``.
+* Categorical (scalar x, vector parameter, ``event_ndim`` 0) uses the multivariate
+  convention with a length-1 ``g_x``: ``categorical_lpdf_grad(x, p, g_x, g_p) -> lp``.
 
-All return ``-inf`` outside the support or for invalid parameters; they never raise.
+All return ``-inf`` outside the support or for invalid parameters; they never raise
+(compiled with ``error_model="numpy"``: a division by an underflowed zero is inf, not an
+exception). Discrete families take counts as float64.
 """
 
 from . import continuous, discrete, multivariate

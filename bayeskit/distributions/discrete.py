@@ -4,9 +4,9 @@ Scalar kernels follow the univariate contract with ``d_x = 0.0``; counts arrive 
 float64 and a non-integer or negative ``x`` gives ``-inf``. Integer-valued parameters
 (Binomial ``n``) get a zero partial.
 
-Categorical has a vector parameter, so its gradient kernel accumulates like the
-multivariate ones but without a ``g_x`` (x is a discrete scalar):
-``categorical_lpdf_grad(x, p, g_p) -> lp``.
+Categorical has a vector parameter, so its gradient kernel follows the multivariate
+(accumulating) convention, x being a scalar with a length-1 ``g_x`` that stays untouched
+(x is discrete): ``categorical_lpdf_grad(x, p, g_x, g_p) -> lp``.
 """
 
 import math
@@ -241,7 +241,7 @@ def categorical_lpdf(x, p):
 
 
 @_jit
-def categorical_lpdf_grad(x, p, g_p):
+def categorical_lpdf_grad(x, p, g_x, g_p):
     lp = categorical_lpdf(x, p)
     if math.isfinite(lp):
         k = int(x)
@@ -278,7 +278,7 @@ def categorical_logit_lpdf(x, logits):
 
 
 @_jit
-def categorical_logit_lpdf_grad(x, logits, g_logits):
+def categorical_logit_lpdf_grad(x, logits, g_x, g_logits):
     lp = categorical_logit_lpdf(x, logits)
     if math.isfinite(lp):
         lse = _logsumexp(logits)
@@ -489,7 +489,8 @@ class Geometric(Discrete):
 class Categorical(Discrete):
     """Categorical(p= | logits=) on {0, ..., K-1}; the last axis of ``p``/``logits`` holds
     the K categories (``event_ndim`` 0, vector parameter). scipy: ``multinomial(1, p)``
-    of the one-hot vector. Gradient kernels: ``categorical_lpdf_grad(x, p, g_p)``."""
+    of the one-hot vector. Gradient kernels accumulate like the multivariate ones:
+    ``categorical_lpdf_grad(x, p, g_x, g_p)`` (``g_x`` has length 1 and is untouched)."""
 
     support = "{0, ..., K-1}"
 
