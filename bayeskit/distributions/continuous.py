@@ -9,9 +9,11 @@ import math
 
 import numpy as np
 import scipy.stats
+from scipy.special import gamma as gamma_fn
+from numba import njit
+from scipy.special import gammaln, i0e, i1e
 
 from .. import transforms as tr
-from numba import njit
 
 from ._special import (HALF_LOG_2PI, INF, LOG_2, LOG_2PI, LOG_PI, bessel_ratio_i1_i0,
                        digamma, lbeta, log_bessel_i, log_diff_exp, log_ndtr, mills_inverse,
@@ -543,7 +545,6 @@ class HalfStudentT(Continuous):
 
     def _mean(self, nu, sigma):
         with np.errstate(divide="ignore", invalid="ignore"):
-            from scipy.special import gammaln
             m = (2.0 * sigma * np.sqrt(nu / np.pi) / (nu - 1.0)
                  * np.exp(gammaln((nu + 1.0) / 2.0) - gammaln(nu / 2.0)))
         return np.where(nu > 1, m, np.inf)
@@ -864,11 +865,9 @@ class Weibull(Continuous):
         return v[1] * rng.weibull(v[0], size=shape)
 
     def _mean(self, alpha, beta):
-        from scipy.special import gamma as gamma_fn
         return beta * gamma_fn(1.0 + 1.0 / alpha)
 
     def _var(self, alpha, beta):
-        from scipy.special import gamma as gamma_fn
         return beta ** 2 * (gamma_fn(1.0 + 2.0 / alpha) - gamma_fn(1.0 + 1.0 / alpha) ** 2)
 
     def default_transform(self):
@@ -952,7 +951,6 @@ class VonMises(Continuous):
         return mu + 0 * kappa
 
     def _var(self, mu, kappa):
-        from scipy.special import i0e, i1e
         return 1.0 - i1e(kappa) / i0e(kappa) + 0 * mu
 
     def default_transform(self):
