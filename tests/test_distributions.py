@@ -295,6 +295,13 @@ MP_EXTREMES = [
      lambda x, alpha, beta: -mp.log(mp.pi * beta) - mp.log1p(((x - alpha) / beta) ** 2)),
     ("Laplace", {"mu": 1.0, "b": 1e-3}, [1e3, -1e3],
      lambda x, mu, b: -mp.log(2 * b) - abs(x - mu) / b),
+    ("NegativeBinomialMu", {"mu": 3.0, "alpha": 1e12}, [0.0, 2.0, 40.0],
+     lambda x, mu, alpha: (mp.loggamma(x + alpha) - mp.loggamma(alpha) - mp.loggamma(x + 1)
+                           + alpha * mp.log(alpha / (alpha + mu))
+                           + x * mp.log(mu / (alpha + mu)))),
+    ("BetaBinomial", {"n": 50.0, "alpha": 3e11, "beta": 7e11}, [0.0, 15.0, 50.0],
+     lambda x, n, alpha, beta: (mp.log(mp.binomial(n, x)) + mp.log(mp.beta(x + alpha, n - x + beta))
+                                - mp.log(mp.beta(alpha, beta)))),
     ("Logistic", {"mu": 0.0, "s": 1e-3}, [-800.0, 800.0],
      lambda x, mu, s: -(x - mu) / s - 2 * mp.log1p(mp.exp(-(x - mu) / s)) - mp.log(s)),
 ]

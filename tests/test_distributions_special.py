@@ -59,3 +59,16 @@ def test_student_t_gamma_ratio_helpers_against_arbitrary_precision():
             excess = mp.digamma(am + 0.5) - mp.digamma(am) - 1 / (2 * am)
         assert S.lgamma_half_ratio(a) == pytest.approx(float(ratio), rel=1e-13)
         assert S.digamma_half_excess(a) == pytest.approx(float(excess), rel=1e-10)
+
+
+@pytest.mark.parametrize("a", [0.3, 50.0, 999.0, 1001.0, 1e5, 1e9, 1e15])
+def test_lgamma_and_digamma_differences_against_arbitrary_precision(a):
+    import mpmath as mp
+
+    for x in [0.0, 1.0, 7.0, 1234.0, 1e6]:
+        with mp.workdps(60):
+            am, xm = mp.mpf(a), mp.mpf(x)
+            lg = mp.loggamma(am + xm) - mp.loggamma(am)
+            dg = mp.digamma(am + xm) - mp.digamma(am)
+        assert S.lgamma_diff(a, x) == pytest.approx(float(lg), rel=1e-12, abs=1e-300)
+        assert S.digamma_diff(a, x) == pytest.approx(float(dg), rel=1e-10, abs=1e-300)

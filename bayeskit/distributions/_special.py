@@ -126,6 +126,34 @@ def digamma_half_excess(a):
 
 
 @_jit
+def lgamma_diff(a, x):
+    """``log Gamma(a + x) - log Gamma(a)`` for a > 0, x >= 0. For a > 1e3 the Stirling
+    series is differenced analytically, so the two huge lgamma values never cancel
+    (e.g. the negative binomial's Poisson limit, alpha -> infinity)."""
+    if x == 0.0:
+        return 0.0
+    if a > 1e3:
+        z1 = a + x
+        return ((a - 0.5) * math.log1p(x / a) + x * math.log(z1) - x
+                - x / (12.0 * a * z1) - (1.0 / z1 ** 3 - 1.0 / a ** 3) / 360.0
+                + (1.0 / z1 ** 5 - 1.0 / a ** 5) / 1260.0)
+    return math.lgamma(a + x) - math.lgamma(a)
+
+
+@_jit
+def digamma_diff(a, x):
+    """``psi(a + x) - psi(a)`` for a > 0, x >= 0, cancellation-free for a > 1e3."""
+    if x == 0.0:
+        return 0.0
+    if a > 1e3:
+        z1 = a + x
+        return (math.log1p(x / a) + x / (2.0 * a * z1)
+                - (1.0 / z1 ** 2 - 1.0 / a ** 2) / 12.0 + (1.0 / z1 ** 4 - 1.0 / a ** 4) / 120.0
+                - (1.0 / z1 ** 6 - 1.0 / a ** 6) / 252.0)
+    return digamma(a + x) - digamma(a)
+
+
+@_jit
 def lchoose(n, k):
     """``log C(n, k)`` for real ``0 <= k <= n``."""
     return math.lgamma(n + 1.0) - math.lgamma(k + 1.0) - math.lgamma(n - k + 1.0)

@@ -15,7 +15,8 @@ import numpy as np
 from numba import njit, types
 from scipy.special import expit
 
-from ._special import INF, digamma, lbeta, lchoose, log_sigmoid, sigmoid, xlog1py, xlogy
+from ._special import (INF, digamma_diff, lchoose, lgamma_diff, log_sigmoid,
+                       sigmoid, xlog1py, xlogy)
 from .base import (Distribution, check_finite, check_finite_vector, check_nonnegative,
                    check_nonnegative_integer, check_positive, check_probability,
                    check_simplex)
@@ -118,7 +119,10 @@ def beta_binomial_lpdf(x, n, alpha, beta):
         return NINF
     if not (_is_count(x) and x <= n):
         return NINF
-    return lchoose(n, x) + lbeta(x + alpha, n - x + beta) - lbeta(alpha, beta)
+    # B(x + alpha, n - x + beta) / B(alpha, beta) as gamma ratios: no cancellation of
+    # huge lgamma values when alpha, beta are large (the binomial limit)
+    return (lchoose(n, x) + lgamma_diff(alpha, x) + lgamma_diff(beta, n - x)
+            - lgamma_diff(alpha + beta, n))
 
 
 @_jit
@@ -126,9 +130,9 @@ def beta_binomial_lpdf_grad(x, n, alpha, beta):
     lp = beta_binomial_lpdf(x, n, alpha, beta)
     if not math.isfinite(lp):
         return lp, 0.0, 0.0, 0.0, 0.0
-    common = digamma(alpha + beta) - digamma(n + alpha + beta)
-    return (lp, 0.0, 0.0, digamma(x + alpha) - digamma(alpha) + common,
-            digamma(n - x + beta) - digamma(beta) + common)
+    common = digamma_diff(alpha + beta, n)
+    return (lp, 0.0, 0.0, digamma_diff(alpha, x) - common,
+            digamma_diff(beta, n - x) - common)
 
 
 # ----------------------------------------------------------------------------- Poisson
@@ -177,8 +181,7 @@ def negative_binomial_lpdf(x, n, p):
         return NINF
     if p == 1.0:
         return 0.0 if x == 0.0 else NINF
-    return (math.lgamma(x + n) - math.lgamma(n) - math.lgamma(x + 1.0) + n * math.log(p)
-            + xlog1py(x, -p))
+    return (lgamma_diff(n, x) - math.lgamma(x + 1.0) + n * math.log(p) + xlog1py(x, -p))
 
 
 @_jit
@@ -186,7 +189,7 @@ def negative_binomial_lpdf_grad(x, n, p):
     lp = negative_binomial_lpdf(x, n, p)
     if not math.isfinite(lp) or p == 1.0:
         return lp, 0.0, 0.0, 0.0
-    return (lp, 0.0, digamma(x + n) - digamma(n) + math.log(p), n / p - x / (1.0 - p))
+    return (lp, 0.0, digamma_diff(n, x) + math.log(p), n / p - x / (1.0 - p))
 
 
 @_jit
@@ -195,7 +198,7 @@ def negative_binomial_2_lpdf(x, mu, alpha):
     if not (mu > 0.0 and mu < INF and alpha > 0.0 and alpha < INF) or not _is_count(x):
         return NINF
     log_mu_alpha = math.log(mu + alpha)
-    return (math.lgamma(x + alpha) - math.lgamma(alpha) - math.lgamma(x + 1.0)
+    return (lgamma_diff(alpha, x) - math.lgamma(x + 1.0)
             - alpha * math.log1p(mu / alpha) + x * (math.log(mu) - log_mu_alpha))
 
 
@@ -206,7 +209,7 @@ def negative_binomial_2_lpdf_grad(x, mu, alpha):
         return lp, 0.0, 0.0, 0.0
     s = mu + alpha
     return (lp, 0.0, alpha * (x - mu) / (mu * s),
-            digamma(x + alpha) - digamma(alpha) - math.log1p(mu / alpha) + (mu - x) / s)
+            digamma_diff(alpha, x) - math.log1p(mu / alpha) + (mu - x) / s)
 
 
 # --------------------------------------------------------------------------- Geometric
