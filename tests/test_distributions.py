@@ -62,7 +62,8 @@ def frozen(dist, ref):
     logf = ref.logpmf if hasattr(ref, "logpmf") else ref.logpdf
 
     def points(q):
-        x = ref.ppf(q)
+        with np.errstate(divide="ignore"):  # scipy's ppf at extreme quantiles
+            x = ref.ppf(q)
         return x[np.isfinite(x)]
 
     return dist, logf, points
