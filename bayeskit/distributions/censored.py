@@ -23,7 +23,7 @@ from ._special import LOG_2, lbeta, log_ndtr, normal_logpdf_std
 from .base import Distribution, check_real, elementwise_logpdf
 from .continuous import Normal, StudentT, normal_lpdf_grad, student_t_lpdf_grad
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 INF = math.inf
 
 
