@@ -102,7 +102,8 @@ class CleaningStep:
 
     def __str__(self):
         rows = "" if self.rows is None else f" ({self.rows} rows)"
-        return f"{self.action}: {', '.join(self.columns)}: {self.detail}{rows}"
+        columns = f"{', '.join(self.columns)}: " if self.columns else ""
+        return f"{self.action}: {columns}{self.detail}{rows}"
 
 
 @dataclass
