@@ -3,8 +3,10 @@
 Statistics: mean, median, std and Pearson correlation (paired), at n = 1,000 and 10,000.
 scipy gets its natural vectorized statistic; bayeskit the same numpy function (recognised)
 or ``bk.bootstrap_statistics.correlation()``. Each figure is the best of ``--repeat`` runs
-after one warm-up run (numba compilation excluded; it is cached on disk). Runs in this
-thread (no executor), so it is one core against one core.
+after one warm-up run (numba compilation excluded; it is cached on disk). bayeskit runs
+twice: with its default (a thread per core for compiled statistics) and on one thread
+(an executor that runs each task at once), one core against scipy's one core. The machine's
+load average is printed: on a shared machine the figures move with it.
 
     python benchmarks/bench_bootstrap.py [--repeat 3] [--sizes 1000 10000]
 """
@@ -12,7 +14,9 @@ thread (no executor), so it is one core against one core.
 from __future__ import annotations
 
 import argparse
+import os
 import time
+from concurrent.futures import Executor, Future
 
 import numpy as np
 import scipy.stats
@@ -35,6 +39,15 @@ def cases(n, rng):
     ]
 
 
+class SerialExecutor(Executor):
+    """Runs each submitted task at once in the calling thread."""
+
+    def submit(self, fn, *args, **kwargs):
+        future = Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
 def best_time(fn, repeat):
     fn()
     times = []
@@ -52,15 +65,23 @@ def main(argv=None):
     parser.add_argument("--resamples", type=int, default=10000)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(20261123)
-    print(f"{'statistic':<12}{'n':>7}{'scipy s':>10}{'bayeskit s':>12}{'speed-up':>10}")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          f"{args.resamples} resamples, BCa")
+    print(f"{'statistic':<12}{'n':>7}{'scipy s':>9}{'bk s':>9}{'ratio':>7}"
+          f"{'bk 1-thread s':>15}{'ratio':>7}")
+    serial = SerialExecutor()
     for n in args.sizes:
         for name, data, sp_stat, bk_stat, paired in cases(n, rng):
             t_sp = best_time(lambda: scipy.stats.bootstrap(
                 data, sp_stat, n_resamples=args.resamples, paired=paired, rng=0), args.repeat)
             t_bk = best_time(lambda: bk.bootstrap(
                 data, bk_stat, n_resamples=args.resamples, paired=paired, seed=0), args.repeat)
-            print(f"{name:<12}{n:>7}{t_sp:>10.3f}{t_bk:>12.4f}{t_sp / t_bk:>9.1f}x", flush=True)
-
+            t_1 = best_time(lambda: bk.bootstrap(
+                data, bk_stat, n_resamples=args.resamples, paired=paired, seed=0,
+                executor=serial), args.repeat)
+            print(f"{name:<12}{n:>7}{t_sp:>9.3f}{t_bk:>9.4f}{t_sp / t_bk:>6.1f}x"
+                  f"{t_1:>15.4f}{t_sp / t_1:>6.1f}x", flush=True)
+    print(f"load average {os.getloadavg()[0]:.1f}")
 
 if __name__ == "__main__":
     main()

@@ -134,6 +134,7 @@ def bootstrap(data, statistic, *, n_resamples=9999, batch=None, vectorized=None,
     seed : None, int, SeedSequence or numpy Generator
     executor : concurrent.futures.Executor, optional
         Runs the streams of 1024 resamples as separate tasks; same result as without.
+        Default: compiled statistics use a thread per core, others run in this thread.
     progressbar : bool
 
     Returns
@@ -167,7 +168,8 @@ def run_bootstrap(evaluator, *, n_resamples, method, confidence_level, alternati
     """Resample with ``evaluator`` (see :mod:`.evaluators`; arguments already checked);
     return the :class:`BootstrapResult` and the statistic of the original data."""
     streams = spawn_streams(seed, n_resamples)
-    values = run_streams(evaluator.resamples, streams, executor, progressbar)
+    values = run_streams(evaluator.resamples, streams, executor, progressbar,
+                         threads=getattr(evaluator, "releases_gil", False))
     theta_b = np.moveaxis(values, 0, -1)
     theta_hat = evaluator.estimate()
     jackknife = evaluator.jackknife() if method == "bca" else None

@@ -132,8 +132,9 @@ def bayesian_bootstrap(data, statistic, *, n_resamples=4000, credible_level=0.95
     if any(s.ndim != 1 for s in samples):
         raise ValueError("bayesian_bootstrap takes 1-D samples (the columns of one data set)")
     weighted = _Weighted(samples, statistic)
+    compiled = weighted.builtin is not None or is_jitted(statistic)
     draws = run_streams(weighted.draws, spawn_streams(seed, n_resamples), executor,
-                        progressbar, desc="Bayesian bootstrap")
+                        progressbar, desc="Bayesian bootstrap", threads=compiled)
     dist = np.moveaxis(draws, 0, -1)
     alpha = (1 - credible_level) / 2
     probs = np.broadcast_to([alpha, 1 - alpha], (*weighted.value_shape, 2))

@@ -3,13 +3,16 @@
 Resamples are cut into streams of :data:`STREAM_SIZE`; stream ``i`` draws from
 ``default_rng(children[i])`` where ``children = SeedSequence(seed).spawn(n_streams)``.
 The cut depends only on ``n_resamples``, so the same seed gives the same resamples whether
-the streams run in this thread or on any ``concurrent.futures.Executor``.
+the streams run in this thread, on a thread per core (the default for compiled statistics,
+whose loops release the GIL) or on any ``concurrent.futures.Executor``.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -118,9 +121,22 @@ def spawn_streams(seed, n_resamples):
             for i, child in enumerate(children)]
 
 
-def run_streams(task, streams, executor=None, progressbar=False, desc="bootstrap"):
-    """Concatenate ``task(seed_seq, rows)`` over ``streams`` (along axis 0), run here or
-    on ``executor`` (any ``concurrent.futures.Executor``)."""
+def available_cores():
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def run_streams(task, streams, executor=None, progressbar=False, desc="bootstrap",
+                threads=False):
+    """Concatenate ``task(seed_seq, rows)`` over ``streams`` (along axis 0), run on
+    ``executor`` (any ``concurrent.futures.Executor``), or when it is None on a thread per
+    core if ``threads`` (for tasks in compiled code that releases the GIL), else here."""
+    if executor is None and threads and len(streams) > 1 and available_cores() > 1:
+        with ThreadPoolExecutor(min(available_cores(), len(streams))) as pool:
+            return run_streams(task, streams, pool, progressbar, desc)
     bar = None
     if progressbar:
         from tqdm.auto import tqdm

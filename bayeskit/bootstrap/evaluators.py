@@ -25,7 +25,7 @@ from numba.extending import overload
 
 from .resample import (DRAW, IDENTITY, LEAVE_ONE_OUT, draw_index_matrix, fill_indices,
                        leave_one_out_indices, stream_state)
-from .statistics import QUANTILE, builtin_jackknife, builtin_value
+from .statistics import QUANTILE, builtin_jackknife, builtin_value, draw_sums, from_sums
 
 
 def _no_stream():
@@ -46,13 +46,19 @@ def _builtin_driver(code, par, mode, x, y, rank, xs, state, rows, out):
     idx = np.empty(n, dtype=np.int64)
     counts = np.zeros(n if code == QUANTILE else 0, dtype=np.int64)
     for b in range(rows):
-        m = fill_indices(mode, state, n, b, idx)
-        builtin_value(code, par, x, y, rank, xs, idx, m, counts, out[b])
+        if mode == DRAW and code != QUANTILE:  # moments: accumulate while drawing
+            s1, s2, t1, t2, st = draw_sums(code, state, x, y)
+            out[b, 0] = from_sums(code, par, n, s1, s2, t1, t2, st)
+        else:
+            m = fill_indices(mode, state, n, b, idx)
+            builtin_value(code, par, x, y, rank, xs, idx, m, counts, out[b])
     return out
 
 
 class BuiltinEvaluator:
     """A :class:`~.statistics.Statistic` on 1-D samples, computed by compiled kernels."""
+
+    releases_gil = True
 
     def __init__(self, stat, samples):
         self.stat = stat
@@ -128,6 +134,8 @@ class JitEvaluator:
     """A user ``@njit`` statistic ``stat(*samples) -> float or array`` on 1-D samples,
     called on each resample inside a compiled loop."""
 
+    releases_gil = True
+
     def __init__(self, stat, samples, paired):
         self.stat = stat
         self.samples = tuple(np.ascontiguousarray(s, dtype=np.float64) for s in samples)
@@ -170,6 +178,8 @@ class BatchedEvaluator:
     """A fast-path evaluator per element of the batch dimensions of N-D samples (those
     left of the resampled last axis). Every element sees the same resample indices, as in
     ``scipy.stats.bootstrap``; values have shape ``(*stat_shape, *batch_shape)``."""
+
+    releases_gil = True
 
     def __init__(self, make, samples):
         samples = broadcast_except_last(samples)

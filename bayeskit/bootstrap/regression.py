@@ -109,6 +109,8 @@ class LeastSquaresEvaluator:
     """Least-squares coefficients of ``y`` on ``X`` under case resampling (an evaluator,
     see :mod:`.evaluators`)."""
 
+    releases_gil = True
+
     def __init__(self, X, y, bayesian=False):
         self.X = np.ascontiguousarray(X)
         self.y = np.ascontiguousarray(y)

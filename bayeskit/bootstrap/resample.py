@@ -67,29 +67,40 @@ def next_u64(state):
     return result
 
 
+@njit(cache=True, nogil=True, inline="always")
+def draw_pair(s0, s1, s2, s3, nn, threshold):
+    """Two candidate indices uniform on ``0 .. nn-1`` from one step of the state in locals:
+    Lemire's multiply-and-reject on each 32-bit half (``threshold = 2**32 mod nn``).
+    Returns ``(s0, s1, s2, s3, i, j, i_ok, j_ok)``; a rejected candidate (probability
+    < nn / 2**32) is skipped by the caller, so the indices stay exactly uniform."""
+    s0, s1, s2, s3, r = _step(s0, s1, s2, s3)
+    a = (r >> uint64(32)) * nn
+    b = (r & _MASK32) * nn
+    return (s0, s1, s2, s3, np.int64(a >> uint64(32)), np.int64(b >> uint64(32)),
+            (a & _MASK32) >= threshold, (b & _MASK32) >= threshold)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def lemire_threshold(n):
+    """``(uint64 n, 2**32 mod n)``, the arguments :func:`draw_pair` takes."""
+    nn = uint64(n)
+    return nn, (uint64(4294967296) - nn) % nn
+
+
 @njit(cache=True, nogil=True)
 def _fill_uniform(state, n, idx):
-    """``idx[:n]`` uniform on ``0 .. n-1``: Lemire's method on each 32-bit half of a
-    64-bit draw (two indices per step; a half is rejected with probability < n / 2**32).
-    The state lives in locals during the loop, which keeps it in registers."""
-    nn = uint64(n)
-    threshold = (uint64(4294967296) - nn) % nn
+    """``idx[:n]`` uniform on ``0 .. n-1``, two per generator step (see :func:`draw_pair`;
+    the state lives in locals during the loop, which keeps it in registers)."""
+    nn, threshold = lemire_threshold(n)
     s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
     j = 0
     while j < n:
-        s0, s1, s2, s3, r = _step(s0, s1, s2, s3)
-        a = (r >> uint64(32)) * nn
-        b = (r & _MASK32) * nn
-        if j + 1 < n and (a & _MASK32) >= threshold and (b & _MASK32) >= threshold:
-            idx[j] = np.int64(a >> uint64(32))
-            idx[j + 1] = np.int64(b >> uint64(32))
-            j += 2
-            continue
-        if (a & _MASK32) >= threshold:  # rare path: a rejection, or the last index
-            idx[j] = np.int64(a >> uint64(32))
+        s0, s1, s2, s3, a, b, a_ok, b_ok = draw_pair(s0, s1, s2, s3, nn, threshold)
+        if a_ok:
+            idx[j] = a
             j += 1
-        if j < n and (b & _MASK32) >= threshold:
-            idx[j] = np.int64(b >> uint64(32))
+        if b_ok and j < n:
+            idx[j] = b
             j += 1
     state[0], state[1], state[2], state[3] = s0, s1, s2, s3
 

@@ -24,6 +24,8 @@ import math
 import numpy as np
 from numba import njit
 
+from .resample import draw_pair, lemire_threshold
+
 MEAN, VAR, STD, QUANTILE, CORRELATION = 0, 1, 2, 3, 4
 
 
@@ -160,7 +162,7 @@ def _order_statistic(counts, k):
 
 
 @njit(cache=True, nogil=True)
-def _from_sums(code, par, m, s1, s2, t1, t2, st):
+def from_sums(code, par, m, s1, s2, t1, t2, st):
     """The mean/variance/std/correlation of ``m`` values from their sums: ``s1 = sum x``,
     ``s2 = sum x**2``, ``t1, t2`` the same for y, ``st = sum x*y`` (data centred once by
     the full-sample means, so the differences below do not cancel)."""
@@ -184,6 +186,53 @@ def _interpolate(a, b, frac):
 
 
 @njit(cache=True, nogil=True)
+def draw_sums(code, state, x, y):
+    """Draw one bootstrap resample of ``n = len(x)`` rows and return its sums
+    ``(s1, s2, t1, t2, st)`` for :func:`from_sums` (x, x**2, y, y**2, x*y; only those
+    ``code`` needs), without storing the indices: the same index stream as
+    :func:`~.resample.fill_indices`, accumulated as it is drawn."""
+    n = x.shape[0]
+    nn, threshold = lemire_threshold(n)
+    s0, s1, s2, s3 = state[0], state[1], state[2], state[3]
+    squares = code != MEAN
+    pairs = code == CORRELATION
+    a1 = 0.0  # interleaved accumulators: the i-half and the j-half of each pair
+    b1 = 0.0
+    a2 = 0.0
+    b2 = 0.0
+    t1 = 0.0
+    t2 = 0.0
+    st = 0.0
+    k = 0
+    while k < n:
+        s0, s1, s2, s3, i, j, i_ok, j_ok = draw_pair(s0, s1, s2, s3, nn, threshold)
+        if i_ok:
+            u = x[i]
+            a1 += u
+            if squares:
+                a2 += u * u
+            if pairs:
+                v = y[i]
+                t1 += v
+                t2 += v * v
+                st += u * v
+            k += 1
+        if j_ok and k < n:
+            u = x[j]
+            b1 += u
+            if squares:
+                b2 += u * u
+            if pairs:
+                v = y[j]
+                t1 += v
+                t2 += v * v
+                st += u * v
+            k += 1
+    state[0], state[1], state[2], state[3] = s0, s1, s2, s3
+    return a1 + b1, a2 + b2, t1, t2, st
+
+
+@njit(cache=True, nogil=True)
 def builtin_value(code, par, x, y, rank, xs, idx, m, counts, out):
     """Write the statistic ``code`` (with parameters ``par``) of the resample given by
     ``idx[:m]`` into ``out``; ``x, y, rank, xs`` as made by :meth:`Statistic.prepare`,
@@ -204,24 +253,17 @@ def builtin_value(code, par, x, y, rank, xs, idx, m, counts, out):
     t1 = 0.0
     t2 = 0.0
     st = 0.0
-    if code == MEAN:
-        for j in range(m):
-            s1 += x[idx[j]]
-    elif code == CORRELATION:
-        for j in range(m):
-            a = x[idx[j]]
-            b = y[idx[j]]
-            s1 += a
+    for j in range(m):
+        a = x[idx[j]]
+        s1 += a
+        if code != MEAN:
             s2 += a * a
+        if code == CORRELATION:
+            b = y[idx[j]]
             t1 += b
             t2 += b * b
             st += a * b
-    else:
-        for j in range(m):
-            a = x[idx[j]]
-            s1 += a
-            s2 += a * a
-    out[0] = _from_sums(code, par, m, s1, s2, t1, t2, st)
+    out[0] = from_sums(code, par, m, s1, s2, t1, t2, st)
 
 
 @njit(cache=True, nogil=True)
@@ -257,7 +299,7 @@ def builtin_jackknife(code, par, x, y, rank, xs, out):
     for i in range(n):
         a = x[i]
         b = y[i] if code == CORRELATION else 0.0
-        out[i, 0] = _from_sums(code, par, m, s1 - a, s2 - a * a, t1 - b, t2 - b * b,
+        out[i, 0] = from_sums(code, par, m, s1 - a, s2 - a * a, t1 - b, t2 - b * b,
                                st - a * b)
 
 
