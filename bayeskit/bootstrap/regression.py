@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ..model.runtime import cholesky
 from .api import BootstrapResult, run_bootstrap
 from .common import (ALTERNATIVES, METHODS, as_array, check_choice, check_count,
                      check_level)
@@ -37,9 +38,9 @@ class RegressionBootstrapResult(BootstrapResult):
 
 
 @njit(cache=True, nogil=True)
-def _weighted_fit(Q, y, R, c, G, g, coef):
-    """Least squares with case weights ``c`` through the full-data QR ``X = Q R``:
-    solve ``(Q' C Q) z = Q' C y`` by Cholesky (``Q' C Q`` is near the identity, so the
+def _weighted_fit(Q, y, R, c, G, L, g, coef):
+    """Least squares with case weights ``c`` (summing to n) through the full-data QR
+    ``X = Q R``: solve ``(Q' C Q) z = Q' C y`` by Cholesky (``Q' C Q`` is near the identity, so the
     normal equations are well conditioned here), then ``R coef = z``. Writes NaN when
     the weighted design is rank deficient."""
     n, p = Q.shape
@@ -54,30 +55,23 @@ def _weighted_fit(Q, y, R, c, G, g, coef):
             g[a] += qa * y[i]
             for b in range(a + 1):
                 G[a, b] += qa * Q[i, b]
-    for j in range(p):  # Cholesky G = L L' in the lower triangle
-        d = G[j, j]
-        for k in range(j):
-            d -= G[j, k] * G[j, k]
-        if d <= 1e-10 * n:
+    if not cholesky(G, L):
+        coef[:] = np.nan
+        return
+    for j in range(p):
+        if L[j, j] ** 2 <= 1e-10:  # G is near I for a full-rank resample
             coef[:] = np.nan
             return
-        d = np.sqrt(d)
-        G[j, j] = d
-        for i in range(j + 1, p):
-            v = G[i, j]
-            for k in range(j):
-                v -= G[i, k] * G[j, k]
-            G[i, j] = v / d
     for i in range(p):  # L u = g
         v = g[i]
         for k in range(i):
-            v -= G[i, k] * g[k]
-        g[i] = v / G[i, i]
+            v -= L[i, k] * g[k]
+        g[i] = v / L[i, i]
     for i in range(p - 1, -1, -1):  # L' z = u
         v = g[i]
         for k in range(i + 1, p):
-            v -= G[k, i] * g[k]
-        g[i] = v / G[i, i]
+            v -= L[k, i] * g[k]
+        g[i] = v / L[i, i]
     for i in range(p - 1, -1, -1):  # R coef = z
         v = g[i]
         for k in range(i + 1, p):
@@ -91,6 +85,7 @@ def _lstsq_driver(bayesian, Q, y, R, state, rows, out):
     idx = np.empty(n, dtype=np.int64)
     c = np.empty(n)
     G = np.empty((p, p))
+    L = np.empty((p, p))
     g = np.empty(p)
     for b in range(rows):
         if bayesian:
@@ -101,7 +96,7 @@ def _lstsq_driver(bayesian, Q, y, R, state, rows, out):
             c[:] = 0.0
             for i in range(n):
                 c[idx[i]] += 1.0
-        _weighted_fit(Q, y, R, c, G, g, out[b])
+        _weighted_fit(Q, y, R, c, G, L, g, out[b])
     return out
 
 

@@ -185,6 +185,21 @@ def _interpolate(a, b, frac):
     return a if frac == 0.0 else a + frac * (b - a)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _add_row(x, y, i, squares, pairs, s1, s2, t1, t2, st):
+    """The sums of :func:`draw_sums` with row ``i`` added."""
+    u = x[i]
+    s1 += u
+    if squares:
+        s2 += u * u
+    if pairs:
+        v = y[i]
+        t1 += v
+        t2 += v * v
+        st += u * v
+    return s1, s2, t1, t2, st
+
+
 @njit(cache=True, nogil=True)
 def draw_sums(code, state, x, y):
     """Draw one bootstrap resample of ``n = len(x)`` rows and return its sums
@@ -207,26 +222,10 @@ def draw_sums(code, state, x, y):
     while k < n:
         s0, s1, s2, s3, i, j, i_ok, j_ok = draw_pair(s0, s1, s2, s3, nn, threshold)
         if i_ok:
-            u = x[i]
-            a1 += u
-            if squares:
-                a2 += u * u
-            if pairs:
-                v = y[i]
-                t1 += v
-                t2 += v * v
-                st += u * v
+            a1, a2, t1, t2, st = _add_row(x, y, i, squares, pairs, a1, a2, t1, t2, st)
             k += 1
         if j_ok and k < n:
-            u = x[j]
-            b1 += u
-            if squares:
-                b2 += u * u
-            if pairs:
-                v = y[j]
-                t1 += v
-                t2 += v * v
-                st += u * v
+            b1, b2, t1, t2, st = _add_row(x, y, j, squares, pairs, b1, b2, t1, t2, st)
             k += 1
     state[0], state[1], state[2], state[3] = s0, s1, s2, s3
     return a1 + b1, a2 + b2, t1, t2, st
