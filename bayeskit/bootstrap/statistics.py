@@ -253,15 +253,8 @@ def builtin_value(code, par, x, y, rank, xs, idx, m, counts, out):
     t2 = 0.0
     st = 0.0
     for j in range(m):
-        a = x[idx[j]]
-        s1 += a
-        if code != MEAN:
-            s2 += a * a
-        if code == CORRELATION:
-            b = y[idx[j]]
-            t1 += b
-            t2 += b * b
-            st += a * b
+        s1, s2, t1, t2, st = _add_row(x, y, idx[j], code != MEAN, code == CORRELATION,
+                                      s1, s2, t1, t2, st)
     out[0] = from_sums(code, par, m, s1, s2, t1, t2, st)
 
 
@@ -289,12 +282,7 @@ def builtin_jackknife(code, par, x, y, rank, xs, out):
     t2 = 0.0
     st = 0.0
     for j in range(n):
-        s1 += x[j]
-        s2 += x[j] * x[j]
-        if code == CORRELATION:
-            t1 += y[j]
-            t2 += y[j] * y[j]
-            st += x[j] * y[j]
+        s1, s2, t1, t2, st = _add_row(x, y, j, True, code == CORRELATION, s1, s2, t1, t2, st)
     for i in range(n):
         a = x[i]
         b = y[i] if code == CORRELATION else 0.0
