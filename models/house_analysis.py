@@ -22,8 +22,8 @@ from bayeskit import arviz_adapter as adapter
 
 from . import house_plots
 from .house_data import HouseData, load_dataset
-from .house_price import (VARIANTS, Evaluation, HouseModel, build_model, evaluate, predict,
-                          simulate_recorded)
+from .house_price import (VARIANTS, Evaluation, HouseModel, build_model, evaluate,
+                          initial_points, predict, simulate_recorded)
 
 MCMC_METHODS = ("nuts", "hmc", "metropolis")
 VI_METHODS = ("advi", "fullrank_advi", "pathfinder")
@@ -175,7 +175,7 @@ def fit_model(hm: HouseModel, method, *, draws, tune, chains, seed, progressbar)
             idata = bk.sample(hm.model, draws=draws, tune=tune, chains=chains,
                               sampler=method, seed=seed, progressbar=progressbar,
                               dense_mass=DENSE_MASS and method != "metropolis",
-                              log_likelihood=False)
+                              init=initial_points(hm, chains, seed), log_likelihood=False)
     elif method in VI_METHODS:
         approx = _vi_fit()(hm.model, method=method, seed=seed, progressbar=progressbar)
         with warnings.catch_warnings():

@@ -153,7 +153,8 @@ class HouseModel:
     robust: bool
     parameterization: Parameterization | None = None
     censor_std: float | None = None
-    notes: list = field(default_factory=list)
+    start: dict = field(default_factory=dict)
+    """Least-squares estimates of the parameters (constrained): where MCMC starts."""
 
     @property
     def param_names(self):
@@ -221,7 +222,49 @@ def build_model(data: HouseData, variant: str = "robust", *, censored=True) -> H
         likelihood = bk.Censored(likelihood, upper=censor_std)
     m.observe("y", likelihood, y)
     hm.model = m
+    hm.start = _least_squares_start(hm, train, y)
     return hm
+
+
+def _least_squares_start(hm, train, y):
+    """The quick least-squares fit as a starting point in the model's parameters."""
+    if hm.grouped:
+        p = hm.parameterization
+        n_groups = len(p.levels)
+        design = np.hstack([np.eye(n_groups)[train.group], train.X])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        a = coef[:n_groups]
+        alpha = float(np.average(a, weights=p.counts))
+        tau = max(p.tau_hat, 0.1)
+        start = {"alpha": alpha, "tau": tau, "beta": coef[n_groups:],
+                 "a_centered": a[p.centered], "z_noncentered": (a[~p.centered] - alpha) / tau}
+        start = {k: v for k, v in start.items() if np.size(v)}
+    else:
+        design = np.hstack([np.ones((len(y), 1)), train.X])
+        coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+        start = {"alpha": float(coef[0]), "beta": coef[1:]}
+    resid = y - design @ coef
+    start["sigma"] = float(resid.std())
+    if hm.robust:
+        start["nu"] = 10.0
+    return start
+
+
+def initial_points(hm: HouseModel, chains, seed=0, jitter=0.1):
+    """One starting point per chain: the least-squares fit, jittered by ``jitter`` (on the
+    standardized scale; positive parameters multiplicatively), so chains start apart."""
+    rng = np.random.default_rng([seed, 7])
+    positive = {"tau", "sigma", "nu"}
+    points = []
+    for _ in range(chains):
+        point = {}
+        for name, value in hm.start.items():
+            value = np.asarray(value, dtype=float)
+            noise = rng.uniform(-jitter, jitter, size=value.shape)
+            point[name] = value * np.exp(noise) if name in positive else value + noise
+            point[name] = float(point[name]) if point[name].ndim == 0 else point[name]
+        points.append(point)
+    return points
 
 
 def _group_intercepts(m, alpha, tau, centered):
