@@ -127,6 +127,8 @@ def test_reproducible_across_executors_and_seeds(data):
     first = bk.bootstrap((x,), np.median, seed=gen, **kw).bootstrap_distribution
     second = bk.bootstrap((x,), np.median, seed=gen, **kw).bootstrap_distribution
     assert not np.array_equal(first, second)
+    via_rng = bk.bootstrap((x,), np.median, rng=5, **kw).bootstrap_distribution
+    np.testing.assert_array_equal(via_rng, ref.bootstrap_distribution)
     assert not np.array_equal(ref.bootstrap_distribution,
                               bk.bootstrap((x,), np.median, seed=6, **kw).bootstrap_distribution)
 

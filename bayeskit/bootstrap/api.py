@@ -104,9 +104,9 @@ def make_evaluator(samples, statistic, *, paired, vectorized, batch):
 
 def bootstrap(data, statistic, *, n_resamples=9999, batch=None, vectorized=None,
               paired=False, axis=0, confidence_level=0.95, alternative="two-sided",
-              method="bca", seed=None, executor=None, progressbar=False):
+              method="bca", seed=None, executor=None, progressbar=False, rng=None):
     """A bootstrap confidence interval of ``statistic``, called like
-    ``scipy.stats.bootstrap`` (``seed`` in place of its ``rng``).
+    ``scipy.stats.bootstrap`` (``seed``, or scipy's name ``rng``, for the random stream).
 
     Parameters
     ----------
@@ -132,6 +132,7 @@ def bootstrap(data, statistic, *, n_resamples=9999, batch=None, vectorized=None,
     method : {"bca", "percentile", "basic"}
         BCa uses the jackknife (on the fast path too) for its acceleration.
     seed : None, int, SeedSequence or numpy Generator
+        (``rng=`` is accepted as a synonym, scipy's name for it).
     executor : concurrent.futures.Executor, optional
         Runs the streams of 1024 resamples as separate tasks; same result as without.
         Default: compiled statistics use a thread per core, others run in this thread.
@@ -146,6 +147,10 @@ def bootstrap(data, statistic, *, n_resamples=9999, batch=None, vectorized=None,
     Warns ``DegenerateDataWarning`` (and returns NaN bounds) when the distribution contains
     NaN or BCa's jackknife is degenerate.
     """
+    if rng is not None:
+        if seed is not None:
+            raise TypeError("pass seed or rng (its scipy name), not both")
+        seed = rng
     method = check_choice(method, METHODS, "method")
     alternative = check_choice(alternative, ALTERNATIVES, "alternative")
     confidence_level = check_level(confidence_level, "confidence_level")
