@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from .resample import MAX_OBSERVATIONS
+
 STREAM_SIZE = 1024
 """Resamples per independent random stream (and per executor task)."""
 
@@ -69,6 +71,9 @@ def as_array(values, name, min_obs=2, axis=0):
     except np.exceptions.AxisError:
         raise ValueError(f"axis={axis} is out of range for {name} with shape "
                          f"{arr.shape}") from None
+    if arr.shape[-1] > MAX_OBSERVATIONS:
+        raise ValueError(f"{name} has {arr.shape[-1]} observations; the resampler handles "
+                         f"at most {MAX_OBSERVATIONS}")
     if arr.shape[-1] < min_obs:
         raise ValueError(f"{name} has {arr.shape[-1]} observation(s) along axis {axis}; "
                          f"at least {min_obs} are needed")
