@@ -20,6 +20,7 @@ from .optimize import find_map
 from .predictive import (compute_log_likelihood, sample_posterior_predictive,
                          sample_prior_predictive)
 # variational inference and bootstrap
+from .vi import fit
 from .bootstrap import (bayesian_bootstrap, bootstrap, bootstrap_map, bootstrap_regression,
                         bootstrap_statistics)
 # diagnostics and reports
