@@ -158,13 +158,6 @@ def draws_table(idata, hm: HouseModel, names=None, level=COMPARISON_LEVEL):
 # --------------------------------------------------------------------------------------
 # the fits
 # --------------------------------------------------------------------------------------
-def _vi_fit():
-    fit = getattr(bk, "fit", None)
-    if fit is None:
-        from bayeskit.vi import fit
-    return fit
-
-
 def fit_model(hm: HouseModel, method, *, draws, tune, chains, seed, progressbar):
     """Fit ``hm`` by ``method``; returns (inference data, seconds)."""
     start = time.perf_counter()
@@ -177,7 +170,7 @@ def fit_model(hm: HouseModel, method, *, draws, tune, chains, seed, progressbar)
                               dense_mass=DENSE_MASS and method != "metropolis",
                               init=initial_points(hm, chains, seed), log_likelihood=False)
     elif method in VI_METHODS:
-        approx = _vi_fit()(hm.model, method=method, seed=seed, progressbar=progressbar)
+        approx = bk.fit(hm.model, method=method, seed=seed, progressbar=progressbar)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*exceed the log-likelihood.*")
             idata = approx.sample(draws * chains, seed=seed)
@@ -193,8 +186,6 @@ def bootstrap_fit(hm: HouseModel, *, seed, level=COMPARISON_LEVEL):
     differences from a robust or censored Bayesian fit are differences of model as much
     as of method; the comparison table says so.
     """
-    from bayeskit.bootstrap.regression import bootstrap_regression
-
     train = hm.data.train
     y = hm.standardize(train.y)
     names = [f"beta[{f}]" for f in hm.data.feature_names]
@@ -217,7 +208,7 @@ def bootstrap_fit(hm: HouseModel, *, seed, level=COMPARISON_LEVEL):
         X = np.hstack([np.ones((len(y), 1)), X])
         names = ["alpha"] + names
     start = time.perf_counter()
-    res = bootstrap_regression(X, y, n_resamples=BOOTSTRAP_RESAMPLES, method="bca",
+    res = bk.bootstrap_regression(X, y, n_resamples=BOOTSTRAP_RESAMPLES, method="bca",
                                confidence_level=level, names=names, seed=seed)
     seconds = time.perf_counter() - start
     table = pd.DataFrame({"estimate": res.estimate, "low": res.confidence_interval.low,
