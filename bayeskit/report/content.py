@@ -242,24 +242,23 @@ def ppc_block(data):
     return block
 
 
-def check_predictions(predictions):
-    if not isinstance(predictions, pd.DataFrame):
-        raise TypeError("predictions must be a pandas DataFrame with the columns "
-                        f"{list(PREDICTION_COLUMNS)}, got {type(predictions).__name__}")
-    missing = [c for c in PREDICTION_COLUMNS if c not in predictions.columns]
+def _check_frame(frame, what, columns, hint):
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame with the columns "
+                        f"{list(columns)}, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"predictions lacks the columns {missing}; expected "
-                         f"{list(PREDICTION_COLUMNS)} (and optionally 'actual')")
+        raise ValueError(f"{what} lacks the columns {missing}; expected {list(columns)} "
+                         f"({hint})")
+
+
+def check_predictions(predictions):
+    _check_frame(predictions, "predictions", PREDICTION_COLUMNS, "and optionally 'actual'")
 
 
 def check_comparison(comparison):
-    if not isinstance(comparison, pd.DataFrame):
-        raise TypeError("comparison must be a pandas DataFrame with the columns "
-                        f"{list(COMPARISON_COLUMNS)}, got {type(comparison).__name__}")
-    missing = [c for c in COMPARISON_COLUMNS if c not in comparison.columns]
-    if missing:
-        raise ValueError(f"comparison lacks the columns {missing}; expected "
-                         f"{list(COMPARISON_COLUMNS)} (one row per method and parameter)")
+    _check_frame(comparison, "comparison", COMPARISON_COLUMNS,
+                 "one row per method and parameter")
 
 
 def predictions_block(predictions):
