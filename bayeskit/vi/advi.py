@@ -12,13 +12,16 @@ the scale of each parameter (a coefficient with posterior sd 0.01 converges as f
 as accurately as one with sd 100, where Adam-type steps in unconstrained units jitter
 it by many sds), clipped to a trust region for the first iterations.
 
-Convergence (Stan's rule): every ``eval_elbo`` iterations the ELBO is estimated with
-``elbo_samples`` fresh draws at the average of the iterates since the last estimate; the
-relative change |(ELBO_k - ELBO_{k-1}) / ELBO_k| goes into a buffer of the last
+Convergence (Stan's rule, made aware of Monte Carlo noise): every ``eval_elbo`` iterations
+the ELBO is estimated with ``elbo_samples`` fresh draws at the average of the iterates
+since the last estimate; the relative change |ELBO_k - ELBO_{k-1}| / |ELBO_k|, less twice
+the standard error of the difference (so pure estimation noise counts as no change, and an
+ELBO near 0 does not stall the rule as it does in Stan), goes into a buffer of the last
 ``max(3, 0.1 * max_iters / eval_elbo)`` changes, and the ELBO is flat when the buffer's
 mean or median falls below ``tol_rel_obj``. Each time it is flat the learning rate is cut
 by ``lr_factor``, ``lr_reductions`` times; after the last cut the result is the average of
-the iterates of that stage (Polyak-Ruppert averaging), which removes the remaining jitter.
+the iterates of that stage, which runs for at least the buffer's length (Polyak-Ruppert
+averaging; it removes the remaining jitter).
 Full rank starts from the mean-field solution (then at ``fullrank_learning_rate``): the
 full-rank steps are noisier, and from a far-off start they can blow L up.
 """
@@ -45,8 +48,8 @@ ADVI_OPTIONS = {
     "learning_rate": 0.1,      # first natural-gradient step size (fraction of the way)
     "fullrank_learning_rate": 0.02,  # first step size of the full-rank stage
     "max_step": 1.0,           # largest change of any parameter in one step
-    "lr_reductions": 2,        # times the learning rate is cut once the ELBO is flat
-    "lr_factor": 0.1,          # ... by this factor
+    "lr_reductions": 3,        # times the learning rate is cut once the ELBO is flat
+    "lr_factor": 0.3,          # ... by this factor
     "max_iters": 10000,        # hard cap on optimizer iterations
     "tol_rel_obj": 0.01,       # Stan's relative ELBO-change tolerance
     "eval_elbo": 100,          # iterations between ELBO evaluations
@@ -125,7 +128,8 @@ def advi_iterations(fn, fdata, idata, mu, log_diag, strict, n_iter, lr, max_step
 
 @njit(cache=True, nogil=True)
 def elbo_estimate(fn, fdata, idata, mu, log_diag, strict, n_draws, rng):
-    """Monte Carlo ELBO of N(mu, L L^T) and the number of draws with non-finite density.
+    """Monte Carlo ELBO of N(mu, L L^T), its standard error, and the number of draws with
+    non-finite density.
 
     The mean is over the finite draws (Stan drops the others); the caller decides how
     many dropped draws make the estimate unusable.
@@ -134,7 +138,7 @@ def elbo_estimate(fn, fdata, idata, mu, log_diag, strict, n_draws, rng):
     z = np.empty(dim)
     theta = np.empty(dim)
     g = np.empty(dim)
-    total = 0.0
+    lps = np.empty(n_draws)
     n_ok = 0
     for _ in range(n_draws):
         for i in range(dim):
@@ -142,11 +146,13 @@ def elbo_estimate(fn, fdata, idata, mu, log_diag, strict, n_draws, rng):
         _transform(mu, log_diag, strict, z, theta)
         lp = call_logp_grad(fn, theta, g, fdata, idata)
         if np.isfinite(lp):
-            total += lp
+            lps[n_ok] = lp
             n_ok += 1
-    if n_ok == 0:
-        return -np.inf, n_draws
-    return total / n_ok + 0.5 * dim * (1.0 + LOG_2PI) + np.sum(log_diag), n_draws - n_ok
+    if n_ok < 2:
+        return -np.inf, np.inf, n_draws - n_ok
+    entropy = 0.5 * dim * (1.0 + LOG_2PI) + np.sum(log_diag)
+    ok = lps[:n_ok]
+    return np.mean(ok) + entropy, np.std(ok) / np.sqrt(n_ok), n_draws - n_ok
 
 
 def _check_options(opts):
@@ -166,8 +172,12 @@ def _check_options(opts):
         raise ValueError(f"lr_factor must be a float in (0, 1), got {opts['lr_factor']!r}")
 
 
-def _relative_change(new, old):
-    return abs((new - old) / new) if new != 0.0 else math.inf
+def _relative_change(new, old, se):
+    """|new - old| beyond twice its Monte Carlo standard error ``se``, relative to |new|."""
+    excess = max(0.0, abs(new - old) - 2.0 * se)
+    if excess == 0.0:
+        return 0.0
+    return excess / abs(new) if new != 0.0 else math.inf
 
 
 def _stationary(changes, window, tol):
@@ -187,18 +197,18 @@ def _optimize(ld, rng, state, lr, opts, bar, method):
     learning-rate stages; returns (averaged final state, ELBO history, iterations done,
     converged, rule)."""
     def elbo_at(s):
-        value, dropped = elbo_estimate(ld.fn, ld.fdata, ld.idata, *s, opts["elbo_samples"],
-                                       rng)
-        return value if dropped * 2 <= opts["elbo_samples"] else -math.inf
+        value, se, dropped = elbo_estimate(ld.fn, ld.fdata, ld.idata, *s,
+                                           opts["elbo_samples"], rng)
+        return (value, se) if dropped * 2 <= opts["elbo_samples"] else (-math.inf, math.inf)
 
-    elbo0 = elbo_at(state)
+    elbo0, se0 = elbo_at(state)
     if not np.isfinite(elbo0):
         raise ValueError(f"{method}: the ELBO is not finite at the initial approximation: "
                          "the log density is -inf or NaN at most draws around the starting "
                          "point; pass init= (constrained values) or a smaller init_sd")
     max_iters, every = opts["max_iters"], opts["eval_elbo"]
     window = max(MIN_CHANGES, int(0.1 * max_iters / every))
-    history = [elbo0]
+    history, errors = [elbo0], [se0]
     stage, changes, stage_sums, stage_blocks = 0, [], None, 0
     converged, rule, t = False, None, 0
     while t < max_iters:
@@ -213,12 +223,13 @@ def _optimize(ld, rng, state, lr, opts, bar, method):
                 "diverged (try a smaller learning_rate)")
         t += n
         block_mean = tuple(x / n for x in sums)
-        elbo = elbo_at(block_mean)
+        elbo, se = elbo_at(block_mean)
         if not np.isfinite(elbo):
             raise ValueError(f"{method}: the ELBO became non-finite at iteration {t}; the "
                              "optimization diverged (try a smaller learning_rate)")
-        changes.append(_relative_change(elbo, history[-1]))
+        changes.append(_relative_change(elbo, history[-1], math.hypot(se, errors[-1])))
         history.append(elbo)
+        errors.append(se)
         if len(changes) > 1:  # a stage's first block is still moving
             stage_sums = block_mean if stage_sums is None else tuple(
                 a + b for a, b in zip(stage_sums, block_mean))
@@ -230,8 +241,10 @@ def _optimize(ld, rng, state, lr, opts, bar, method):
         if rule is None:
             continue
         if stage == opts["lr_reductions"]:
-            converged = True
-            break
+            if len(changes) >= window:
+                converged = True
+                break
+            continue
         stage += 1
         lr *= opts["lr_factor"]
         changes, stage_sums, stage_blocks = [], None, 0
