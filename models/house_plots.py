@@ -23,6 +23,17 @@ def _money(value, unit):
     return f"${value:,.0f}" if unit == "USD" else f"{value:,.0f}"
 
 
+def _short_money(value, unit):
+    """1000 -> $1k, 1e6 -> $1M: tick labels that do not collide."""
+    for size, suffix in ((1e9, "bn"), (1e6, "M"), (1e3, "k")):
+        if value >= size:
+            text = f"{value / size:g}{suffix}"
+            break
+    else:
+        text = f"{value:g}"
+    return f"${text}" if unit == "USD" else text
+
+
 def prior_predictive(prior, hm):
     """Prices simulated from the priors against the observed prices.
 
@@ -38,8 +49,8 @@ def prior_predictive(prior, hm):
     summary = (f"Under the priors alone, 90% of simulated prices fall between "
                f"{_money(lo, unit)} and {_money(hi, unit)} (median {_money(med, unit)}); "
                f"90% of the observed prices lie between {_money(obs_lo, unit)} and "
-               f"{_money(obs_hi, unit)}. The priors rule out nothing plausible and put "
-               f"little mass on absurd prices: weakly informative, as intended.")
+               f"{_money(obs_hi, unit)}. The priors cover every observed price with room to "
+               f"spare without piling up on absurd values: weakly informative, as intended.")
     fig, ax = plt.subplots(figsize=(8, 3.5))
     span = np.quantile(log_sim, [0.002, 0.998])
     bins = np.linspace(min(span[0], log_obs.min()), max(span[1], log_obs.max()), 80)
@@ -47,8 +58,8 @@ def prior_predictive(prior, hm):
             color="#9ecae1", label="simulated from the priors")
     ax.hist(log_obs, bins=bins, density=True, histtype="step", lw=1.8, color="black",
             label="observed (training houses)")
-    ticks = np.quantile(bins, [0.1, 0.3, 0.5, 0.7, 0.9])
-    ax.set_xticks(ticks, [_money(np.exp(t), unit) for t in ticks])
+    decades = np.arange(np.ceil(bins[0] / np.log(10)), np.floor(bins[-1] / np.log(10)) + 1)
+    ax.set_xticks(decades * np.log(10), [_short_money(10.0 ** k, unit) for k in decades])
     ax.set_xlabel("price (log scale)")
     ax.set_yticks([])
     ax.legend(frameon=False, fontsize=8)

@@ -420,6 +420,11 @@ def evaluate(idata, hm: HouseModel, *, seed=1) -> Evaluation:
         coverage[level] = float(inside.mean())
         coverage_unc[level] = float(inside[~test.censored].mean())
     table = interval_table(draws)
+    if hm.data.censor_upper is not None:
+        # exp(log(cap)) is the cap only up to rounding: snap it back, so that a house
+        # recorded at the cap is inside an interval reaching the cap in dollars too
+        cap = hm.data.censor_upper
+        table = table.where(~np.isclose(table.to_numpy(), cap, rtol=1e-9), cap)
     table["actual"] = test.price
     table.attrs["unit"] = "USD" if hm.data.name == "california" else ""
     mae = float(np.median(np.abs(table["median"] - test.price)))
