@@ -85,7 +85,9 @@ DATASETS: dict[str, DatasetSpec] = {
         "house sales in Windsor, Ontario, 1987 (Anglin & Gencay 1996)",
     ),
     "saratoga": DatasetSpec(
-        "saratoga_houses.csv", "price", "fuel", None,
+        # no default group: its categorical columns (heating, fuel) are nearly collinear
+        # (electric heating, electric fuel), so one-hot encoding serves them better
+        "saratoga_houses.csv", "price", None, None,
         "houses in Saratoga County, New York, 2006 (De Veaux; mosaicData)",
     ),
 }

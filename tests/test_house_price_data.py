@@ -113,14 +113,17 @@ def test_windsor_yes_no_columns_become_zero_one():
     assert data.censor_upper is None and not data.train.censored.any()
 
 
-def test_saratoga_multilevel_text_one_hot_and_group():
+def test_saratoga_multilevel_text_one_hot_and_optional_group():
     data = load_dataset("saratoga")
-    assert DATASETS["saratoga"].group_column == "fuel"
-    assert data.group_levels == ["electric", "gas", "oil"]
+    assert DATASETS["saratoga"].group_column is None
     # heating has three levels: two indicator columns against the most frequent, hot air
     assert [n for n in data.feature_names if n.startswith("heating=")] == [
         "heating=electric", "heating=hot water/steam"]
-    assert "fuel" not in data.feature_names
+    assert [n for n in data.feature_names if n.startswith("fuel=")] == [
+        "fuel=electric", "fuel=oil"]
+    grouped = load_dataset("saratoga", group_column="fuel")
+    assert grouped.group_levels == ["electric", "gas", "oil"]
+    assert not any(n.startswith("fuel") for n in grouped.feature_names)
 
 
 def test_user_frame_and_csv(tmp_path):
