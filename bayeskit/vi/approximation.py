@@ -69,7 +69,7 @@ def warn_if_unreliable(pareto_k, method):
             f"{method}: Pareto k-hat = {pareto_k:.2f} > {PARETO_K_THRESHOLD}: the importance "
             "weights p/q have a heavy tail, so the approximation is unreliable (its means, "
             "variances and draws may be far from the posterior); use MCMC (bk.sample) or "
-            "check the model's parameterization", UserWarning, stacklevel=4)
+            "check the model's parameterization", UserWarning, stacklevel=5)
 
 
 class Approximation:
