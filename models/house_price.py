@@ -155,6 +155,8 @@ class HouseModel:
     censor_std: float | None = None
     start: dict = field(default_factory=dict)
     """Least-squares estimates of the parameters (constrained): where MCMC starts."""
+    twin: object = field(default=None, repr=False)
+    """The uncensored twin model that simulates predictive draws (built on first use)."""
 
     @property
     def param_names(self):
@@ -297,7 +299,10 @@ def simulate_recorded(hm: HouseModel, idata=None, *, draws=200, seed=0, cap=True
     observation directly is not supported by the model's sampler yet.) Returns the prior
     predictive data, or ``idata`` with its ``posterior_predictive`` group added.
     """
-    twin = build_model(hm.data, hm.variant, censored=False).model
+    if hm.twin is None:
+        hm.twin = (build_model(hm.data, hm.variant, censored=False).model
+                   if hm.censor_std is not None else hm.model)
+    twin = hm.twin
     if idata is None:
         out = bk.sample_prior_predictive(twin, draws=draws, seed=seed)
         group = "prior_predictive"
