@@ -227,7 +227,10 @@ def compare_methods(hm, idata, method, seconds, *, draws, tune, chains, seed, pr
                     progress):
     """The chosen fit plus one fit by each other kind of method (MCMC, VI, bootstrap)."""
     level = f"{100 * COMPARISON_LEVEL:.0f}% central"
-    fits = [MethodFit(_label(method), seconds, draws_table(idata, hm), f"{level} credible")]
+    # the regression's coefficients and scale (nu, on another scale, is in the summary)
+    names = [n for n in hm.param_names if n != "nu"]
+    fits = [MethodFit(_label(method), seconds, draws_table(idata, hm, names),
+                      f"{level} credible")]
     others = []
     if method not in MCMC_METHODS:
         others.append("nuts")
@@ -237,7 +240,7 @@ def compare_methods(hm, idata, method, seconds, *, draws, tune, chains, seed, pr
         progress(f"comparison: fitting by {_label(other)}")
         other_idata, secs = fit_model(hm, other, draws=draws, tune=tune, chains=chains,
                                       seed=seed, progressbar=progressbar)
-        fits.append(MethodFit(_label(other), secs, draws_table(other_idata, hm),
+        fits.append(MethodFit(_label(other), secs, draws_table(other_idata, hm, names),
                               f"{level} credible"))
     progress("comparison: bootstrap of the least-squares fit")
     fits.append(bootstrap_fit(hm, seed=seed))
