@@ -211,8 +211,8 @@ def mcmc_plot_blocks(data, names):
     trace.images.append(_image("rank", figures.rank(data, rank_names, n_panels), "rank plot"))
     blocks.append(trace)
     blocks.append(Block("forest", "Forest plot", paragraphs=[
-        "Each parameter's posterior: point estimate, interquartile range (thick, the "
-        "central 50%) and 90% highest-density interval (thin), all chains combined."],
+        "Each parameter's posterior: a point estimate with a central interval (thick) "
+        "and a wider credible interval (thin, its probability in the title)."],
         images=[_image("forest", figures.forest(data, names), "forest plot")]))
     stats = adapter.get_group(data, "sample_stats")
     if stats is not None and "energy" in stats:
@@ -235,9 +235,9 @@ def ppc_block(data):
         return block
     names = [n for n in observed.data_vars if n in predictive.data_vars]
     block.paragraphs.append(
-        f"The distribution of the observed data (black) against {figures.PPC_DRAWS} data "
-        "sets simulated from the fitted model (blue). If the model describes the data, the "
-        "black curve looks like one of the blue ones.")
+        "The distribution of the observed data against data sets simulated from the "
+        "fitted model. If the model describes the data, the observed curve looks like "
+        "one of the simulated ones.")
     block.images.append(_image("ppc", figures.ppc(data, names), "posterior predictive check"))
     return block
 

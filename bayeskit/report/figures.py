@@ -33,28 +33,35 @@ def png_bytes(fig, dpi=DPI) -> bytes:
     return buf.getvalue()
 
 
-def _spaced(fig):
-    """ArviZ's default spacing lets titles touch the tick labels above them."""
+def _options(**kw):
+    """ArviZ 0.x plot options; ArviZ 1.x plots take other keywords, so it gets its defaults
+    (the adapter passes keywords through unchanged)."""
+    return {} if adapter.IS_ARVIZ_1 else kw
+
+
+def _sized(fig, width, height):
+    """Give a figure the size the report needs, whatever ArviZ chose, and space the panels
+    (ArviZ's default spacing lets titles touch the tick labels above them)."""
+    fig.set_size_inches(width, height)
     fig.tight_layout(h_pad=1.2)
     return fig
 
 
 def trace(data, var_names):
     """One row per variable (vector entries overlaid): densities left, draws right."""
-    height = 2.3 * len(var_names) + 0.4
-    return _spaced(adapter.plot_trace(data, var_names=var_names, compact=True,
-                                      figsize=(11, height)))
+    fig = adapter.plot_trace(data, var_names=var_names, **_options(compact=True))
+    return _sized(fig, 11, 2.3 * len(var_names) + 0.4)
 
 
 def rank(data, var_names, n_panels):
     """One panel per scalar entry, three to a row."""
     rows = -(-n_panels // 3)
-    return _spaced(adapter.plot_rank(data, var_names=var_names,
-                                     figsize=(11, 2.8 * rows + 0.4)))
+    return _sized(adapter.plot_rank(data, var_names=var_names), 11, 2.8 * rows + 0.4)
 
 
 def forest(data, var_names):
-    return adapter.plot_forest(data, var_names=var_names, combined=True, hdi_prob=0.9)
+    return adapter.plot_forest(data, var_names=var_names,
+                               **_options(combined=True, hdi_prob=0.9))
 
 
 def energy(data):
@@ -62,8 +69,8 @@ def energy(data):
 
 
 def ppc(data, var_names):
-    return adapter.plot_ppc(data, var_names=var_names, num_pp_samples=PPC_DRAWS,
-                            random_seed=0)
+    return adapter.plot_ppc(data, var_names=var_names,
+                            **_options(num_pp_samples=PPC_DRAWS, random_seed=0))
 
 
 def prediction_intervals(predictions, label_column=None, unit=""):
