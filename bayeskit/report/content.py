@@ -203,16 +203,16 @@ def mcmc_plot_blocks(data, names):
     blocks = []
     trace = Block("trace", "Trace and rank plots", paragraphs=[
         "Left: each chain's marginal density; right: its draws in order. Healthy chains "
-        "overlap and look like stationary noise. Rank plots (below) should be flat: a "
-        "chain that is over- or under-represented in a rank range has not mixed."])
+        "overlap and look like stationary noise. In the rank plots (below) no chain should "
+        "stand out: a chain over- or under-represented in a range of ranks has not mixed."])
     trace.images.append(_image("trace", figures.trace(data, names), "trace plot"))
     rank_names = _first_panels(data, names, RANK_MAX_PANELS)
     n_panels = sum(_sizes(data, rank_names).values())
     trace.images.append(_image("rank", figures.rank(data, rank_names, n_panels), "rank plot"))
     blocks.append(trace)
     blocks.append(Block("forest", "Forest plot", paragraphs=[
-        "Each parameter's posterior: a point estimate with a central interval (thick) "
-        "and a wider credible interval (thin, its probability in the title)."],
+        "Each parameter's posterior: a point estimate with a narrower (thick) and a wider "
+        "(thin) credible interval."],
         images=[_image("forest", figures.forest(data, names), "forest plot")]))
     stats = adapter.get_group(data, "sample_stats")
     if stats is not None and "energy" in stats:
