@@ -140,13 +140,16 @@ class Gen:
         self.consumers = {n.id: 0 for n in order}
         self.users = {n.id: [] for n in order}
         for n in order:
+            if n.id in self.external:
+                continue
             for i in n.inputs:
                 self.consumers[i.id] += 1
                 self.users[i.id].append(n)
         self.need = set()
         if grad:
             for n in order:
-                if n.id in needs or any(i.id in self.need for i in n.inputs):
+                if n.id in needs or (n.id not in self.external
+                                     and any(i.id in self.need for i in n.inputs)):
                     if n.dtype == "f" or n.op in LEAVES:
                         self.need.add(n.id)
         self.inlined = {n.id for n in order if self._inlinable(n)}
@@ -646,7 +649,7 @@ class Gen:
         a = n.inputs[0]
         L(f"v{n.id} = np.zeros_like(v{a.id})")
         L(f"if not _rt.cholesky(v{a.id}, v{n.id}):")
-        L(f"    return {FAIL}")
+        L(f"    {FAIL}")
 
     def bwd_cholesky(self, n, L):
         a = n.inputs[0]
