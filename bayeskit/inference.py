@@ -85,6 +85,13 @@ def _check_int(name, value, low):
     return int(value)
 
 
+def default_target_accept(sampler):
+    """The sampler's own acceptance target: 0.8 for NUTS and HMC, 0.234 for Metropolis."""
+    from . import samplers
+
+    return getattr(samplers, sampler).DEFAULT_TARGET_ACCEPT
+
+
 def _settings(draws, tune, chains, sampler, target_accept, max_treedepth, dense_mass,
               options):
     unknown = sorted(set(options) - set(_EXTRA_OPTIONS))
@@ -95,6 +102,8 @@ def _settings(draws, tune, chains, sampler, target_accept, max_treedepth, dense_
                          + ", ".join(f"{k} ({v})" for k, v in _EXTRA_OPTIONS.items()))
     if sampler not in SAMPLERS:
         raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    if target_accept is None:
+        target_accept = default_target_accept(sampler)
     if not (isinstance(target_accept, (float, int)) and 0 < target_accept < 1):
         raise ValueError(f"target_accept must be in (0, 1), got {target_accept!r}")
     budget = options.get("memory_budget_mb", DEFAULT_MEMORY_BUDGET_MB)
@@ -368,7 +377,7 @@ def _inference_data(ld, results, kernel, seed, options, interrupted, wall):
 
 
 def sample(model, draws=1000, tune=1000, chains=4, sampler="nuts", seed=None,
-           target_accept=0.8, init=None, progressbar=True, executor=None, cores=None,
+           target_accept=None, init=None, progressbar=True, executor=None, cores=None,
            max_treedepth=10, dense_mass=False, **options):
     """Draw from the posterior of ``model`` (a ``bk.Model`` or ``bk.LogDensity``) by MCMC.
 
@@ -378,7 +387,9 @@ def sample(model, draws=1000, tune=1000, chains=4, sampler="nuts", seed=None,
     sampler : ``"nuts"`` (default), ``"hmc"`` or ``"metropolis"``.
     seed : int or None. Chain c uses ``SeedSequence(seed).spawn(chains)[c]`` for its
         starting point and its transitions, so results do not depend on the executor.
-    target_accept : adaptation target for the step size (NUTS/HMC).
+    target_accept : adaptation target of the step size (NUTS/HMC) or proposal scale
+        (Metropolis); None means the sampler's own: 0.8 for NUTS and HMC, 0.234 for
+        random-walk Metropolis (Roberts, Gelman & Gilks 1997).
     init : None (Stan-like: uniform(-2, 2) on the unconstrained scale, up to 100 tries),
         a dict of constrained values (missing variables drawn at random), a list of such
         dicts (one per chain), or ``"pathfinder"`` (starts from a Pathfinder fit).
