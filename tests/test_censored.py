@@ -134,3 +134,25 @@ def test_outside_the_bounds_is_impossible_and_errors_are_clear():
         bk.Censored(bk.Gamma(2.0, 1.0), upper=3.0)
     with pytest.raises(ValueError, match="observed data"):
         dist.default_transform()
+
+
+def test_predictive_draws_of_a_censored_observation_are_censored_too():
+    import pickle
+
+    from bayeskit import arviz_adapter
+
+    rng = np.random.default_rng(5)
+    y = np.minimum(rng.normal(1.0, 2.0, 40), 2.5)
+    m = bk.Model()
+    mu = m.param("mu", bk.Normal(1.0, 0.01))
+    sigma = m.param("sigma", bk.LogNormal(np.log(2.0), 0.01))
+    m.observe("y", bk.Censored(bk.Normal(mu, sigma), upper=2.5), y)
+    prior = bk.sample_prior_predictive(m, draws=2000, seed=1)
+    sims = arviz_adapter.get_group(prior, "prior_predictive")["y"].values.ravel()
+    assert sims.max() == 2.5
+    p = st.norm(1.0, 2.0).sf(2.5)  # the prior pins mu and sigma to within 1%
+    frac = np.mean(sims == 2.5)
+    assert abs(frac - p) < 4 * np.sqrt(p * (1 - p) / sims.size) + 0.01
+    clone = pickle.loads(pickle.dumps(m.compile()))
+    theta = np.array([1.0, np.log(2.0)])
+    np.testing.assert_allclose(clone.logp(theta), m.compile().logp(theta))

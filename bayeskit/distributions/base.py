@@ -10,6 +10,8 @@ model expressions (stored untouched; ``logpdf``/``sample``/``mean``/``var`` then
 that takes the kernel as a first-class function (so the loops compile once and cache).
 """
 
+import functools
+
 import numpy as np
 from numba import njit, types
 
@@ -247,6 +249,18 @@ class Distribution:
 
     def default_transform(self):
         raise NotImplementedError
+
+    def rebuilder(self):
+        """A picklable ``values -> distribution`` that makes a numeric twin of this one.
+
+        ``values`` are parameter values in ``param_names`` order (for instance one per
+        posterior draw); compiled models use it to simulate observed variables.
+        """
+        return functools.partial(_from_params, type(self), self.param_names)
+
+
+def _from_params(cls, names, values):
+    return cls(**dict(zip(names, values)))
 
 
 def _squeeze(value, dist):

@@ -13,6 +13,7 @@ family's parameters followed by ``lower`` and ``upper``, with analytic gradients
 incomplete beta function, which has no convenient closed form).
 """
 
+import functools
 import math
 
 import numpy as np
@@ -247,6 +248,14 @@ class Censored(Distribution):
     def default_transform(self):
         raise ValueError("Censored distributions describe observed data; use them with "
                          "Model.observe, not as a free parameter")
+
+    def rebuilder(self):
+        """Rebuild the base distribution from the leading values, then censor it."""
+        return functools.partial(_censored_from_params, self.base.rebuilder())
+
+
+def _censored_from_params(base_rebuilder, values):
+    return Censored(base_rebuilder(values[:-2]), lower=values[-2], upper=values[-1])
 
 
 def _bound(value):

@@ -40,7 +40,7 @@ class _Meta:
         self.obs = [(o.name, o.node.shape) for o in m.observed]
         self.obs_values = {o.name: np.array(o.node.value) for o in m.observed}
         self.dist_shapes = [[n.shape for n in ps] for ps in layout.dist_params]
-        self.dists = [(type(d), tuple(d.param_names), getattr(d, "event_ndim", 0))
+        self.dists = [(d.rebuilder(), getattr(d, "event_ndim", 0))
                       for d in [p.dist for p in m.params] + [o.dist for o in m.observed]]
         self.dims = {k: list(v) for k, v in m.dims.items()}
         self.coords = {k: list(v) for k, v in m.coords.items()}
@@ -161,7 +161,7 @@ class ModelLogDensity(LogDensity):
         return grouped, lead
 
     def _draw(self, k, params, shape, lead, rng):
-        cls, names, event_ndim = self._meta.dists[k]
+        rebuild, event_ndim = self._meta.dists[k]
         if event_ndim == 0:
             target = lead + tuple(shape)
             aligned = []
@@ -170,7 +170,7 @@ class ModelLogDensity(LogDensity):
                 p = p.reshape(lead + (1,) * (len(shape) - len(pshape)) + pshape)
                 aligned.append(np.broadcast_to(p, target))
             params = aligned
-        made = cls(**dict(zip(names, params)))
+        made = rebuild(params)
         return np.asarray(made.sample(rng=rng))
 
     def sample_observed(self, thetas, rng=None):
