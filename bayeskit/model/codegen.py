@@ -348,7 +348,9 @@ class Gen:
                 ops = [ev(i, self.bidx(i, n, nidx)) for i in n.inputs]
                 ops = [f"float({o})" if i.dtype != "f" else o for o, i in zip(ops, n.inputs)]
                 fam, gpath, fpath = n.attrs[:3]
-                if grad:
+                if self._normal_invariant_scale(n):
+                    ds = self._inline_normal(n, ops, lines, grad)
+                elif grad:
                     k = self.kernels.alias(gpath)
                     ds = [f"d{n.id}_{j}" for j in range(len(ops))]
                     lines.append(f"{t}, {', '.join(ds)} = {k}({', '.join(ops)})")
@@ -367,6 +369,31 @@ class Gen:
 
         value = ev(top, idx)
         return lines, value, steps
+
+    def _normal_invariant_scale(self, n):
+        """A Normal whose scale is the same for every element of the loop: its log and
+        reciprocal are computed once, outside the loop (the kernel would take a log per
+        element). Matches ``normal_lpdf_grad`` (checked against scipy in the tests)."""
+        sigma = n.inputs[2] if len(n.inputs) == 3 else None
+        return (n.attrs[0] == "Normal" and sigma is not None and sigma.ndim == 0
+                and (sigma.op == "const" or sigma.id not in self.inlined))
+
+    def _inline_normal(self, n, ops, lines, grad):
+        x, mu, sigma = ops
+        if n.id not in self.prelude_done:
+            self.prelude_done.add(n.id)
+            self.pending.append(f"is{n.id} = 1.0 / {sigma} if {sigma} > 0.0 else np.nan")
+            self.pending.append(f"ls{n.id} = math.log({sigma}) if {sigma} > 0.0 else np.nan")
+        t = f"t{n.id}"
+        lines.append(f"z{n.id} = ({x} - {mu}) * is{n.id}")
+        lines.append(f"{t} = -0.5 * z{n.id} * z{n.id} - ls{n.id} - 0.9189385332046727")
+        if not grad:
+            return None
+        ds = [f"d{n.id}_{j}" for j in range(3)]
+        lines.append(f"{ds[1]} = z{n.id} * is{n.id}")
+        lines.append(f"{ds[0]} = -{ds[1]}")
+        lines.append(f"{ds[2]} = (z{n.id} * z{n.id} - 1.0) * is{n.id}")
+        return ds
 
     def tree_reverse(self, steps, seed):
         """Reverse code for a tree given the seed adjoint code of its top node."""
