@@ -282,8 +282,8 @@ class Gen:
         return out
 
     def source_index(self, n, idx):
-        """For an access node at output index ``idx``: the index into its source, and
-        the (array node, index) pairs it reads."""
+        """For an access node at output index ``idx``: the index into its source (array
+        indices are adjacent and share output positions ``p .. p + nd``)."""
         x = n.inputs[0]
         if n.op == "transpose":
             src = [None] * x.ndim
@@ -294,7 +294,6 @@ class Gen:
         src, p, axis = [], 0, 0
         arrays = n.inputs[1:]
         nd = max((a.ndim for a in arrays), default=0)
-        placed = False
         for s in n.attrs:
             if s[0] == "n":
                 p += 1
@@ -314,9 +313,6 @@ class Gen:
                 aidx = [("0" if a.shape[j] == 1 and n.shape[p + nd - a.ndim + j] != 1
                          else aidx[j]) for j in range(a.ndim)]
                 src.append(self.access(a, aidx))
-                if s[1] == len(arrays) - 1 or not placed:
-                    pass
-                placed = True
             axis += 1
             if s[0] == "a" and s[1] == len(arrays) - 1:
                 p += nd
@@ -604,19 +600,12 @@ class Gen:
 
     def fwd_stack(self, n, L):
         axis = n.attrs[0]
-        L(f"v{n.id} = np.empty(({', '.join(self.shape_code(n, True) if False else self._stack_shape(n))},))")
+        inner = self.shape_code(n.inputs[0])
+        shape = inner[:axis] + [str(len(n.inputs))] + inner[axis:]
+        L(f"v{n.id} = np.empty(({', '.join(shape)},))")
         for k, i in enumerate(n.inputs):
-            L(f"v{n.id}[{self._axis_slice(n.ndim, axis, str(k))}] = {self.access(i, []) if i.ndim == 0 else f'v{i.id}'}"
-              if i.op != "const" or True else "")
-
-    def _stack_shape(self, n):
-        axis = n.attrs[0]
-        first = n.inputs[0]
-        xs = [f"v{first.id}.shape[{k}]" for k in range(first.ndim)] if first.op != "const" \
-            else []
-        if first.op == "const" and first.ndim:
-            raise AssertionError
-        return xs[:axis] + [str(len(n.inputs))] + xs[axis:]
+            value = self.access(i, []) if i.ndim == 0 else f"v{i.id}"
+            L(f"v{n.id}[{self._axis_slice(n.ndim, axis, str(k))}] = {value}")
 
     def bwd_stack(self, n, L):
         axis = n.attrs[0]
