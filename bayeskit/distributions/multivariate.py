@@ -7,6 +7,7 @@ scalar parameter such as LKJ's ``eta`` or Multinomial's ``n`` gets a length-1 ar
 Everything is float64 (Multinomial counts included); invalid input gives ``-inf``.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -492,6 +493,10 @@ class LKJCholesky(Distribution):
         self._setup(("eta",), (eta,), lkj_cholesky_lpdf, lkj_cholesky_lpdf_grad,
                     (check_positive,))
 
+    def rebuilder(self):
+        """``n`` is structure, not a parameter: keep it when rebuilding from ``eta``."""
+        return functools.partial(_lkj_from_params, self.n)
+
     @property
     def event_shape(self):
         return (self.n, self.n)
@@ -593,3 +598,8 @@ class Multinomial(Distribution):
 
 
 __all__ = ["MvNormal", "Dirichlet", "LKJCholesky", "Multinomial"]
+
+
+def _lkj_from_params(n, values):
+    (eta,) = values
+    return LKJCholesky(n, eta)

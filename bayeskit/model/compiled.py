@@ -170,8 +170,27 @@ class ModelLogDensity(LogDensity):
                 p = p.reshape(lead + (1,) * (len(shape) - len(pshape)) + pshape)
                 aligned.append(np.broadcast_to(p, target))
             params = aligned
-        made = rebuild(params)
-        return np.asarray(made.sample(rng=rng))
+            return np.asarray(rebuild(params).sample(rng=rng))
+        return self._draw_events(rebuild, event_ndim, params, tuple(shape), lead, rng)
+
+    @staticmethod
+    def _draw_events(rebuild, event_ndim, params, shape, lead, rng):
+        """Vector-valued draws (MvNormal, Dirichlet, ...), one posterior draw at a time.
+
+        The observed batch (``shape`` without its event axes) may be longer than the
+        parameters' batch (20 rows sharing one mean and covariance): each draw samples
+        the missing leading batch axes with ``size``.
+        """
+        n = int(np.prod(lead, dtype=np.int64))
+        flat = [p.reshape((n,) + p.shape[len(lead):]) for p in params]
+        obs_batch = shape[:len(shape) - event_ndim]
+        out = np.empty((n,) + shape)
+        for i in range(n):
+            dist = rebuild([p[i] for p in flat])
+            extra = len(obs_batch) - len(dist.batch_shape)
+            draw = dist.sample(size=obs_batch[:extra] if extra > 0 else None, rng=rng)
+            out[i] = np.broadcast_to(draw, shape)
+        return out.reshape(lead + shape)
 
     def sample_observed(self, thetas, rng=None):
         """Posterior predictive: dict observed name -> (..., *obs_shape)."""
