@@ -55,6 +55,18 @@ def warmup_schedule(tune, init_buffer=INIT_BUFFER, term_buffer=TERM_BUFFER,
     return in_window, window_end
 
 
+def proportional_schedule(tune):
+    """Warmup windows scaled to the warmup length (buffers of 10%, first window 2.5%).
+
+    Used by random-walk Metropolis, whose draws are ~dim times more autocorrelated than
+    HMC's: Stan's fixed 75/25/50 iterations are too short to tune its proposal scale or
+    to give a usable first covariance estimate, so the same doubling windows are
+    stretched in proportion to ``tune`` (never shorter than Stan's).
+    """
+    return warmup_schedule(tune, max(INIT_BUFFER, tune // 10), max(TERM_BUFFER, tune // 10),
+                           max(BASE_WINDOW, tune // 40))
+
+
 # -- dual averaging ----------------------------------------------------------------------------
 @njit(cache=True, nogil=True)
 def dual_averaging_init(step_size, mu):

@@ -18,7 +18,8 @@ from numba import types
 from numba.core.ccallback import CFunc
 
 from . import hmc, metropolis, nuts
-from .adaptation import dual_averaging_init, find_reasonable_step_size, warmup_schedule, welford_init
+from .adaptation import (dual_averaging_init, find_reasonable_step_size, proportional_schedule,
+                         warmup_schedule, welford_init)
 from .state import STAT_NAMES, Metric
 
 _LOGP_SIGNATURE = types.float64(
@@ -187,7 +188,8 @@ def run_chain(fn, fdata, idata, theta0, *, sampler="nuts", draws=1000, tune=1000
         mu = math.log(10.0 * step_size)
     da = dual_averaging_init(step_size, mu)
     welford = welford_init(dim, dense_mass)
-    in_window, window_end = warmup_schedule(tune)
+    schedule = proportional_schedule if sampler == "metropolis" else warmup_schedule
+    in_window, window_end = schedule(tune)
 
     out_draws = np.zeros((draws, dim))
     out_stats = np.zeros((draws, len(STAT_NAMES)))
