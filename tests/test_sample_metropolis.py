@@ -28,7 +28,7 @@ def _gaussian(theta, grad, fdata, idata):
 
 def test_metropolis_targets_0234_and_recovers_a_gaussian():
     ld = bk.LogDensity.from_numba(_gaussian, DIM, fdata=np.concatenate([MEANS, SDS]))
-    idata = bk.sample(ld, sampler="metropolis", draws=4000, tune=2000, chains=2, seed=3,
+    idata = bk.sample(ld, sampler="metropolis", draws=10000, tune=2000, chains=2, seed=3,
                       progressbar=False)
     accept = arviz_adapter.get_group(idata, "sample_stats")["acceptance_rate"].values
     assert 0.15 < accept.mean() < 0.35, accept.mean()
