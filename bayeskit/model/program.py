@@ -200,7 +200,7 @@ def _sub_order(layout, roots):
 
 def _logp_function(layout, kernels):
     L = Lines()
-    L("@cfunc(LOGP_SIGNATURE, cache=True, nogil=True)")
+    L("@cfunc(LOGP_SIGNATURE, cache=True, nogil=True, error_model=\"numpy\")")
     L("def logp_grad(theta, grad, fdata, idata):")
     L.indent()
     L("lp = 0.0")
@@ -228,7 +228,7 @@ def _batch_function(layout, kernels, name, outputs):
     """A jitted loop over draws writing the values of ``outputs`` into ``o<k>[d]``."""
     outs = [layout.canon(o) for o in outputs]
     L = Lines()
-    L("@njit(cache=True, nogil=True)")
+    L("@njit(cache=True, nogil=True, error_model=\"numpy\")")
     args = "".join(f", o{k}" for k in range(len(outs)))
     L(f"def {name}(thetas, fdata, idata{args}):")
     L.indent()

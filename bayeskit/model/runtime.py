@@ -8,7 +8,7 @@ from numba import njit
 
 from ..distributions._special import digamma, log1pexp, sigmoid  # noqa: F401 (re-exported)
 
-_jit = njit(cache=True, nogil=True)
+_jit = njit(cache=True, nogil=True, error_model="numpy")
 
 
 @_jit
