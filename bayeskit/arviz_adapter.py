@@ -21,6 +21,7 @@ Conventions kept identical on both lines:
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import warnings
@@ -215,10 +216,25 @@ def _select(ds, var_names):
 def _diagnostic(fn_name, data, var_names, group, **kw):
     ds, is_array = _input_dataset(data, group)
     ds = _select(ds, var_names)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _numpy_path_for_mcse_sd(fn_name, kw):
         warnings.simplefilter("ignore", RuntimeWarning)
         out = getattr(az, fn_name)(ds, **kw)
     return out["x"].values if is_array else out
+
+
+@contextlib.contextmanager
+def _numpy_path_for_mcse_sd(fn_name, kw):
+    """ArviZ 0.x's numba branch of ``mcse(method="sd")`` calls ``float`` on a 1-element
+    array, which NumPy >= 2.4 refuses (TypeError); its NumPy branch is fine."""
+    affected = (not IS_ARVIZ_1 and fn_name == "mcse" and kw.get("method") == "sd"
+                and az.Numba.numba_flag)
+    if affected:
+        az.Numba.disable_numba()
+    try:
+        yield
+    finally:
+        if affected:
+            az.Numba.enable_numba()
 
 
 def ess(data, *, var_names=None, method="bulk", relative=False, prob=None,

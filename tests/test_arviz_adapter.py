@@ -109,6 +109,9 @@ def check_diagnostics_on_iid_draws():
     assert np.ndim(r) == 0 and abs(r - 1) < 0.02
     m = ad.mcse(post["mu"])
     np.testing.assert_allclose(m, 2.0 / np.sqrt(n), rtol=0.25)
+    # sd of n iid normal draws: standard error sd / sqrt(2 n)
+    np.testing.assert_allclose(ad.mcse(post["mu"], method="sd"), 2.0 / np.sqrt(2 * n),
+                               rtol=0.25)
     _raises(ValueError, ad.ess, idata, var_names="nope", match="nope")
     _raises(ValueError, ad.ess, np.zeros(10), match="chain, draw")
 
