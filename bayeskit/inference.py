@@ -25,6 +25,7 @@ from . import arviz_adapter
 from ._version import __version__
 from .initialization import InitializationError, check_point, initial_point
 from .logdensity import LogDensity
+from .progress import progress_bar
 
 __all__ = ["sample", "as_log_density", "chain_generators"]
 
@@ -175,16 +176,11 @@ class _Progress:
         self.bars = []
         if not enabled:
             return
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:  # pragma: no cover - tqdm is a dependency
-            return
         if per_chain:
-            self.bars = [tqdm(total=total, desc=f"chain {c}", position=c, leave=True,
-                              unit="it", dynamic_ncols=True, disable=None)
+            self.bars = [progress_bar(True, total, f"chain {c}", position=c, leave=True)
                          for c in range(chains)]
         else:
-            self.bars = [tqdm(total=chains, desc="chains", unit="chain", disable=None)]
+            self.bars = [progress_bar(True, chains, "chains", unit="chain")]
 
     def callback(self, chain):
         if not self.bars:

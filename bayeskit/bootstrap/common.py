@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from ..progress import progress_bar
 from .resample import MAX_OBSERVATIONS
 
 STREAM_SIZE = 1024
@@ -142,11 +143,7 @@ def run_streams(task, streams, executor=None, progressbar=False, desc="bootstrap
     if executor is None and threads and len(streams) > 1 and available_cores() > 1:
         with ThreadPoolExecutor(min(available_cores(), len(streams))) as pool:
             return run_streams(task, streams, pool, progressbar, desc)
-    bar = None
-    if progressbar:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=sum(rows for _, rows in streams), desc=desc, unit="resample")
+    bar = progress_bar(progressbar, sum(rows for _, rows in streams), desc, unit="resample")
     try:
         if executor is None:
             parts = []

@@ -38,6 +38,7 @@ from numba import njit
 from ..logdensity import call_logp_grad
 from .approximation import GaussianApproximation
 from ..initialization import initial_point
+from ..progress import progress_bar
 from .optimizers import natural_gradient_step
 
 LOG_2PI = math.log(2.0 * math.pi)
@@ -266,7 +267,8 @@ def fit_advi(ld, rng, *, fullrank, progressbar, **options):
     dim = ld.dim
     state = (initial_point(ld, rng, opts["init"]),
              np.full(dim, math.log(opts["init_sd"])), np.zeros((0, 0)))
-    bar = _progress(progressbar, opts["max_iters"] * (2 if fullrank else 1), method)
+    bar = progress_bar(progressbar, opts["max_iters"] * (2 if fullrank else 1), method,
+                       leave=False)
     try:
         state, history, t, converged, rule = _optimize(ld, rng, state, opts["learning_rate"],
                                                        opts, bar, method)
@@ -294,8 +296,3 @@ def fit_advi(ld, rng, *, fullrank, progressbar, **options):
         rng=rng, psis_draws=opts["psis_draws"])
 
 
-def _progress(enabled, total, desc):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-    return tqdm(total=total, desc=desc, unit="it", leave=False)

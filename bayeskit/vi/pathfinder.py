@@ -33,6 +33,7 @@ from scipy.linalg import cholesky, qr, solve_triangular, LinAlgError
 from scipy.optimize import minimize
 
 from ..initialization import initial_point
+from ..progress import progress_bar
 from .approximation import Gaussian, GaussianApproximation, ResampledApproximation
 from .density import logp_rows
 
@@ -200,10 +201,7 @@ def fit_pathfinder(ld, rng, *, progressbar=True, **options):
     opts.update(options)
     _check_options(opts)
     start = time.perf_counter()
-    bar = None
-    if progressbar:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=opts["num_paths"], desc="pathfinder", unit="path", leave=False)
+    bar = progress_bar(progressbar, opts["num_paths"], "pathfinder", unit="path", leave=False)
     paths = []
     try:
         for _ in range(opts["num_paths"]):
