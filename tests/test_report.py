@@ -178,3 +178,24 @@ def test_bad_arguments_are_clear_errors(tmp_path):
         report(idata, path=tmp_path / "r.html", predictions=pd.DataFrame({"median": [1.0]}))
     with pytest.raises(ValueError, match="does not exist"):
         report(idata, path=tmp_path / "missing" / "r.html")
+
+
+def test_ppc_axis_is_not_stretched_by_heavy_tailed_draws():
+    """Cauchy predictive draws reach +-1e4; the axis must show the bulk, not those."""
+    from bayeskit.report import figures
+
+    rng = np.random.default_rng(0)
+    data = adapter.make_inference_data(
+        {"mu": rng.normal(size=(2, 100))},
+        posterior_predictive={"y": rng.standard_cauchy(size=(2, 100, 50))},
+        observed_data={"y": rng.standard_cauchy(size=50).clip(-20, 20)})
+    fig = figures.ppc(data, ["y"])
+    axes = [ax for ax in fig.axes if ax.has_data()]
+    assert axes
+    draws = adapter.get_group(data, "posterior_predictive")["y"].values
+    low, high = np.quantile(draws, figures.PPC_RANGE)
+    for ax in axes:
+        x0, x1 = ax.get_xlim()
+        assert x0 >= min(low, -20) - 0.05 * (high - low)
+        assert x1 <= max(high, 20) + 0.05 * (high - low)
+        assert x1 - x0 < 0.1 * (draws.max() - draws.min())  # the full range is not shown

@@ -68,9 +68,28 @@ def energy(data):
     return adapter.plot_energy(data)
 
 
+PPC_RANGE = (0.001, 0.999)
+"""Quantiles of the pooled predictive draws that bound the predictive check's x-axis."""
+
+
 def ppc(data, var_names):
-    return adapter.plot_ppc(data, var_names=var_names,
-                            **_options(num_pp_samples=PPC_DRAWS, random_seed=0))
+    """Observed data against predictive draws, the x-axis spanning the observed values and
+    the central 99.8% of the predictive draws: a few extreme draws of a heavy-tailed
+    likelihood (Student-t) would otherwise stretch it until the bulk is a spike."""
+    fig = adapter.plot_ppc(data, var_names=var_names,
+                           **_options(num_pp_samples=PPC_DRAWS, random_seed=0))
+    names = [var_names] if isinstance(var_names, str) else list(var_names or [])
+    if len(names) == 1:
+        observed = np.asarray(adapter.get_group(data, "observed_data")[names[0]], float)
+        predicted = np.asarray(adapter.get_group(data, "posterior_predictive")[names[0]],
+                               float)
+        low, high = np.nanquantile(predicted, PPC_RANGE)
+        low, high = min(low, np.nanmin(observed)), max(high, np.nanmax(observed))
+        pad = 0.02 * (high - low)
+        for ax in fig.axes:
+            if ax.has_data():
+                ax.set_xlim(low - pad, high + pad)
+    return fig
 
 
 def prediction_intervals(predictions, label_column=None, unit=""):
