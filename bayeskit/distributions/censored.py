@@ -20,70 +20,12 @@ import numpy as np
 import scipy.stats
 from numba import njit
 
-from ._special import LOG_2, lbeta, log_ndtr, normal_logpdf_std
+from ._special import LOG_2, log_betainc, log_ndtr, normal_logpdf_std
 from .base import Distribution, check_real, elementwise_logpdf
 from .continuous import Normal, StudentT, normal_lpdf_grad, student_t_lpdf_grad
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
 INF = math.inf
-
-
-# ------------------------------------------------------ the regularized incomplete beta
-@_jit
-def _beta_continued_fraction(a, b, x):
-    """The continued fraction of I_x(a, b) (modified Lentz), converging for x < (a+1)/(a+b+2)."""
-    tiny = 1e-300
-    qab = a + b
-    qap = a + 1.0
-    qam = a - 1.0
-    c = 1.0
-    d = 1.0 - qab * x / qap
-    if abs(d) < tiny:
-        d = tiny
-    d = 1.0 / d
-    h = d
-    for m in range(1, 500):
-        m2 = 2.0 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        if abs(d) < tiny:
-            d = tiny
-        c = 1.0 + aa / c
-        if abs(c) < tiny:
-            c = tiny
-        d = 1.0 / d
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        if abs(d) < tiny:
-            d = tiny
-        c = 1.0 + aa / c
-        if abs(c) < tiny:
-            c = tiny
-        d = 1.0 / d
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-16:
-            break
-    return h
-
-
-@_jit
-def log_betainc(a, b, x, y):
-    """``log I_x(a, b)``, the log regularized incomplete beta function, with ``y = 1 - x``.
-
-    Taking ``y`` separately keeps full accuracy when x is close to 1. Small values of
-    I stay accurate in log space (no ``log(1 - ...)`` of a rounded number).
-    """
-    if x <= 0.0:
-        return -INF
-    if y <= 0.0:
-        return 0.0
-    log_front = a * math.log(x) + b * math.log(y) - lbeta(a, b)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return log_front + math.log(_beta_continued_fraction(a, b, x)) - math.log(a)
-    rest = math.exp(log_front + math.log(_beta_continued_fraction(b, a, y)) - math.log(b))
-    return math.log1p(-rest)
 
 
 @_jit

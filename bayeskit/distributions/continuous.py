@@ -8,6 +8,7 @@ Kernel contract (see ``bayeskit.distributions``): ``<fam>_lpdf(x, *params) -> fl
 import math
 
 import numpy as np
+import scipy.special as sc
 import scipy.stats
 from scipy.special import gamma as gamma_fn
 from numba import njit
@@ -15,11 +16,14 @@ from scipy.special import gammaln, i0e, i1e
 
 from .. import transforms as tr
 
-from ._special import (HALF_LOG_2PI, INF, LOG_2, LOG_2PI, LOG_PI, bessel_ratio_i1_i0,
+from ._special import (HALF_LOG_2PI, INF, LOG_2, LOG_2PI, LOG_PI, SQRT_2, bessel_ratio_i1_i0,
                        digamma, lbeta, log_bessel_i, log_diff_exp, log_ndtr, mills_inverse,
                        normal_logpdf_std, power_log_at_zero, log1p_sq,
                        sq_over_one_plus_sq, lgamma_half_ratio, digamma_half_excess)
-from .base import Distribution, check_finite, check_positive, check_real
+from .base import (Distribution, check_finite, check_positive, check_real,
+                   elementwise_logpdf)
+from .cumulative import (Cumulative, log1mexp, log_regularized_beta,
+                         log_regularized_gamma)
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
 NINF = -INF
@@ -447,8 +451,53 @@ def half_flat_lpdf_grad(x):
     return half_flat_lpdf(x), 0.0
 
 
+# ================================================================ numpy cdf helpers
+# probability below which SkewNormal's Owen's-T form loses digits (Phi(z) - 2T cancels)
+_SKEW_NORMAL_DIRECT = 1e-5
+
+
+def _t_split(t, nu):
+    """``(nu / (nu + t^2), t^2 / (nu + t^2))`` without overflow or cancellation."""
+    s = np.abs(t) / np.sqrt(nu)
+    small = s < 1.0
+    r = np.where(small, s, 1.0 / np.maximum(s, 1.0))
+    r2 = r * r
+    one, other = 1.0 / (1.0 + r2), r2 / (1.0 + r2)
+    return np.where(small, one, other), np.where(small, other, one)
+
+
+def _abs_t_tail(t, nu):
+    """``P(|T| > |t|)`` for a standard Student-t and its log (finite far out)."""
+    u, v = _t_split(t, nu)
+    return sc.betainc(0.5 * nu, 0.5, u), log_regularized_beta(0.5 * nu, 0.5, u, v)
+
+
+def _abs_t_quantile(nu, p_in, p_out):
+    """``t >= 0`` with ``P(|T| <= t) = p_in`` and ``P(|T| > t) = p_out``.
+
+    With w = t^2 / (nu + t^2) ~ Beta(1/2, nu/2): w from ``p_in`` and 1 - w from
+    ``p_out``; the smaller of the two is used, so neither is a rounded difference.
+    """
+    a = 0.5 * nu
+    w = sc.betaincinv(0.5, a, p_in)
+    w_c = sc.betaincinv(a, 0.5, p_out)
+    use_w = w <= 0.5
+    w, w_c = np.where(use_w, w, 1.0 - w_c), np.where(use_w, 1.0 - w, w_c)
+    return np.sqrt(nu * w / w_c)
+
+
+def _gamma_quantile(alpha, p, p_c):
+    """The standard (rate 1) gamma quantile with lower-tail probability ``p`` (= 1 - p_c),
+    inverted in whichever tail is smaller."""
+    return np.where(p <= 0.5, sc.gammaincinv(alpha, p), sc.gammainccinv(alpha, p_c))
+
+
+def _wrap_angle(a):
+    return np.mod(a + math.pi, 2.0 * math.pi) - math.pi
+
+
 # ============================================================================== classes
-class Continuous(Distribution):
+class Continuous(Cumulative, Distribution):
     """Base of the continuous univariate families."""
 
     is_discrete = False
@@ -475,6 +524,21 @@ class Normal(Continuous):
     def _var(self, mu, sigma):
         return sigma ** 2 + 0 * mu
 
+    def _cdf(self, x, mu, sigma):
+        return sc.ndtr((x - mu) / sigma)
+
+    def _sf(self, x, mu, sigma):
+        return sc.ndtr((mu - x) / sigma)
+
+    def _logcdf(self, x, mu, sigma):
+        return sc.log_ndtr((x - mu) / sigma)
+
+    def _logsf(self, x, mu, sigma):
+        return sc.log_ndtr((mu - x) / sigma)
+
+    def _ppf(self, q, mu, sigma):
+        return mu + sigma * sc.ndtri(q)
+
     def default_transform(self):
         return tr.Identity()
 
@@ -496,6 +560,20 @@ class HalfNormal(Continuous):
 
     def _var(self, sigma):
         return sigma ** 2 * (1.0 - 2.0 / math.pi)
+
+    _lower = 0.0
+
+    def _cdf(self, x, sigma):
+        return sc.erf(x / (SQRT_2 * sigma))
+
+    def _sf(self, x, sigma):
+        return sc.erfc(x / (SQRT_2 * sigma))
+
+    def _logsf(self, x, sigma):
+        return LOG_2 + sc.log_ndtr(-x / sigma)
+
+    def _ppf(self, q, sigma):
+        return SQRT_2 * sigma * np.where(q <= 0.5, sc.erfinv(q), sc.erfcinv(1.0 - q))
 
     def default_transform(self):
         return tr.Log()
@@ -523,6 +601,34 @@ class StudentT(Continuous):
         with np.errstate(divide="ignore", invalid="ignore"):
             v = sigma ** 2 * nu / (nu - 2.0) + 0 * mu
         return np.where(nu > 2, v, np.where(nu > 1, np.inf, np.nan))
+
+    def _tails(self, x, nu, mu, sigma):
+        """(t, P(T <= -|t|), its log) for the standardised t."""
+        t = (x - mu) / sigma
+        tail, log_tail = _abs_t_tail(t, nu)
+        return t, 0.5 * tail, log_tail - LOG_2
+
+    def _cdf(self, x, *v):
+        t, tail, _ = self._tails(x, *v)
+        return np.where(t < 0, tail, 1.0 - tail)
+
+    def _sf(self, x, *v):
+        t, tail, _ = self._tails(x, *v)
+        return np.where(t < 0, 1.0 - tail, tail)
+
+    def _logcdf(self, x, *v):
+        t, tail, log_tail = self._tails(x, *v)
+        return np.where(t < 0, log_tail, np.log1p(-tail))
+
+    def _logsf(self, x, *v):
+        t, tail, log_tail = self._tails(x, *v)
+        return np.where(t < 0, np.log1p(-tail), log_tail)
+
+    def _ppf(self, q, nu, mu, sigma):
+        lower = q < 0.5
+        p_out = np.where(lower, 2.0 * q, 2.0 * (1.0 - q))  # P(|T| > |t|), exact
+        p_in = np.where(lower, 1.0 - 2.0 * q, 2.0 * q - 1.0)
+        return mu + sigma * np.where(lower, -1.0, 1.0) * _abs_t_quantile(nu, p_in, p_out)
 
     def default_transform(self):
         return tr.Identity()
@@ -554,6 +660,24 @@ class HalfStudentT(Continuous):
             v = sigma ** 2 * nu / (nu - 2.0) - self._mean(nu, sigma) ** 2
         return np.where(nu > 2, v, np.where(nu > 1, np.inf, np.nan))
 
+    _lower = 0.0
+
+    def _cdf(self, x, nu, sigma):
+        return sc.betainc(0.5, 0.5 * nu, _t_split(x / sigma, nu)[1])
+
+    def _sf(self, x, nu, sigma):
+        return _abs_t_tail(x / sigma, nu)[0]
+
+    def _logcdf(self, x, nu, sigma):
+        u, v = _t_split(x / sigma, nu)
+        return log_regularized_beta(0.5, 0.5 * nu, v, u)
+
+    def _logsf(self, x, nu, sigma):
+        return _abs_t_tail(x / sigma, nu)[1]
+
+    def _ppf(self, q, nu, sigma):
+        return sigma * _abs_t_quantile(nu, q, 1.0 - q)
+
     def default_transform(self):
         return tr.Log()
 
@@ -578,6 +702,17 @@ class Cauchy(Continuous):
 
     def _var(self, alpha, beta):
         return np.nan
+
+    def _cdf(self, x, alpha, beta):
+        return np.arctan2(1.0, (alpha - x) / beta) / math.pi
+
+    def _sf(self, x, alpha, beta):
+        return np.arctan2(1.0, (x - alpha) / beta) / math.pi
+
+    def _ppf(self, q, alpha, beta):
+        # -cot(pi q) below the median, cot(pi (1 - q)) above: exact in both tails
+        return alpha + beta * np.where(q < 0.5, -1.0 / np.tan(math.pi * q),
+                                       1.0 / np.tan(math.pi * (1.0 - q)))
 
     def default_transform(self):
         return tr.Identity()
@@ -604,6 +739,18 @@ class HalfCauchy(Continuous):
     def _var(self, beta):
         return np.inf
 
+    _lower = 0.0
+
+    def _cdf(self, x, beta):
+        return np.arctan(x / beta) / (0.5 * math.pi)
+
+    def _sf(self, x, beta):
+        return np.arctan2(beta, x) / (0.5 * math.pi)
+
+    def _ppf(self, q, beta):
+        return beta * np.where(q <= 0.5, np.tan(0.5 * math.pi * q),
+                               1.0 / np.tan(0.5 * math.pi * (1.0 - q)))
+
     def default_transform(self):
         return tr.Log()
 
@@ -626,6 +773,16 @@ class Laplace(Continuous):
     def _var(self, mu, b):
         return 2.0 * b ** 2 + 0 * mu
 
+    def _logcdf(self, x, mu, b):
+        z = (x - mu) / b
+        return np.where(z < 0, z - LOG_2, np.log1p(-0.5 * np.exp(-np.abs(z))))
+
+    def _logsf(self, x, mu, b):
+        return self._logcdf(2.0 * mu - x, mu, b)
+
+    def _ppf(self, q, mu, b):
+        return mu + b * np.where(q < 0.5, np.log(2.0 * q), -np.log(2.0 * (1.0 - q)))
+
     def default_transform(self):
         return tr.Identity()
 
@@ -647,6 +804,21 @@ class Logistic(Continuous):
 
     def _var(self, mu, s):
         return s ** 2 * math.pi ** 2 / 3.0 + 0 * mu
+
+    def _cdf(self, x, mu, s):
+        return sc.expit((x - mu) / s)
+
+    def _sf(self, x, mu, s):
+        return sc.expit((mu - x) / s)
+
+    def _logcdf(self, x, mu, s):
+        return sc.log_expit((x - mu) / s)
+
+    def _logsf(self, x, mu, s):
+        return sc.log_expit((mu - x) / s)
+
+    def _ppf(self, q, mu, s):
+        return mu + s * sc.logit(q)
 
     def default_transform(self):
         return tr.Identity()
@@ -673,6 +845,24 @@ class LogNormal(Continuous):
     def _var(self, mu, sigma):
         return np.expm1(sigma ** 2) * np.exp(2.0 * mu + sigma ** 2)
 
+    _lower = 0.0
+
+    # the normal distribution of log(x)
+    def _cdf(self, x, mu, sigma):
+        return Normal._cdf(self, np.log(x), mu, sigma)
+
+    def _sf(self, x, mu, sigma):
+        return Normal._sf(self, np.log(x), mu, sigma)
+
+    def _logcdf(self, x, mu, sigma):
+        return Normal._logcdf(self, np.log(x), mu, sigma)
+
+    def _logsf(self, x, mu, sigma):
+        return Normal._logsf(self, np.log(x), mu, sigma)
+
+    def _ppf(self, q, mu, sigma):
+        return np.exp(Normal._ppf(self, q, mu, sigma))
+
     def default_transform(self):
         return tr.Log()
 
@@ -694,6 +884,23 @@ class Exponential(Continuous):
 
     def _var(self, lam):
         return 1.0 / lam ** 2
+
+    _lower = 0.0
+
+    def _cdf(self, x, lam):
+        return -np.expm1(-lam * x)
+
+    def _sf(self, x, lam):
+        return np.exp(-lam * x)
+
+    def _logcdf(self, x, lam):
+        return log1mexp(-lam * x)
+
+    def _logsf(self, x, lam):
+        return -lam * x
+
+    def _ppf(self, q, lam):
+        return -np.log1p(-q) / lam
 
     def default_transform(self):
         return tr.Log()
@@ -719,6 +926,23 @@ class Gamma(Continuous):
 
     def _var(self, alpha, beta):
         return alpha / beta ** 2
+
+    _lower = 0.0
+
+    def _cdf(self, x, alpha, beta):
+        return sc.gammainc(alpha, beta * x)
+
+    def _sf(self, x, alpha, beta):
+        return sc.gammaincc(alpha, beta * x)
+
+    def _logcdf(self, x, alpha, beta):
+        return log_regularized_gamma(alpha, beta * x)
+
+    def _logsf(self, x, alpha, beta):
+        return log_regularized_gamma(alpha, beta * x, upper=True)
+
+    def _ppf(self, q, alpha, beta):
+        return _gamma_quantile(alpha, q, 1.0 - q) / beta
 
     def default_transform(self):
         return tr.Log()
@@ -746,6 +970,24 @@ class InverseGamma(Continuous):
             v = beta ** 2 / ((alpha - 1.0) ** 2 * (alpha - 2.0))
         return np.where(alpha > 2, v, np.inf)
 
+    _lower = 0.0
+
+    # X <= x exactly when the Gamma(alpha, rate beta) variable 1/X is >= 1/x
+    def _cdf(self, x, alpha, beta):
+        return Gamma._sf(self, 1.0 / x, alpha, beta)
+
+    def _sf(self, x, alpha, beta):
+        return Gamma._cdf(self, 1.0 / x, alpha, beta)
+
+    def _logcdf(self, x, alpha, beta):
+        return Gamma._logsf(self, 1.0 / x, alpha, beta)
+
+    def _logsf(self, x, alpha, beta):
+        return Gamma._logcdf(self, 1.0 / x, alpha, beta)
+
+    def _ppf(self, q, alpha, beta):
+        return beta / _gamma_quantile(alpha, 1.0 - q, q)
+
     def default_transform(self):
         return tr.Log()
 
@@ -767,6 +1009,24 @@ class ChiSquared(Continuous):
 
     def _var(self, nu):
         return 2.0 * nu
+
+    _lower = 0.0
+
+    # Gamma(nu/2, rate 1/2)
+    def _cdf(self, x, nu):
+        return Gamma._cdf(self, x, 0.5 * nu, 0.5)
+
+    def _sf(self, x, nu):
+        return Gamma._sf(self, x, 0.5 * nu, 0.5)
+
+    def _logcdf(self, x, nu):
+        return Gamma._logcdf(self, x, 0.5 * nu, 0.5)
+
+    def _logsf(self, x, nu):
+        return Gamma._logsf(self, x, 0.5 * nu, 0.5)
+
+    def _ppf(self, q, nu):
+        return Gamma._ppf(self, q, 0.5 * nu, 0.5)
 
     def default_transform(self):
         return tr.Log()
@@ -790,6 +1050,25 @@ class Beta(Continuous):
     def _var(self, alpha, beta):
         s = alpha + beta
         return alpha * beta / (s * s * (s + 1.0))
+
+    _lower = 0.0
+    _upper = 1.0
+
+    def _cdf(self, x, alpha, beta):
+        return sc.betainc(alpha, beta, x)
+
+    def _sf(self, x, alpha, beta):
+        return sc.betaincc(alpha, beta, x)
+
+    def _logcdf(self, x, alpha, beta):
+        return log_regularized_beta(alpha, beta, x, 1.0 - x)
+
+    def _logsf(self, x, alpha, beta):
+        return log_regularized_beta(beta, alpha, 1.0 - x, x)
+
+    def _ppf(self, q, alpha, beta):
+        return np.where(q <= 0.5, sc.betaincinv(alpha, beta, q),
+                        sc.betainccinv(alpha, beta, 1.0 - q))
 
     def default_transform(self):
         return tr.Interval(0.0, 1.0)
@@ -845,6 +1124,18 @@ class Uniform(Continuous):
     def _var(self, lower, upper):
         return (upper - lower) ** 2 / 12.0
 
+    def _bounds(self, lower, upper):
+        return lower, upper
+
+    def _cdf(self, x, lower, upper):
+        return (x - lower) / (upper - lower)
+
+    def _sf(self, x, lower, upper):
+        return (upper - x) / (upper - lower)
+
+    def _ppf(self, q, lower, upper):
+        return lower + q * (upper - lower)
+
     def default_transform(self):
         return tr.Interval(_scalar_bound(self, "lower"), _scalar_bound(self, "upper"))
 
@@ -869,6 +1160,24 @@ class Weibull(Continuous):
 
     def _var(self, alpha, beta):
         return beta ** 2 * (gamma_fn(1.0 + 2.0 / alpha) - gamma_fn(1.0 + 1.0 / alpha) ** 2)
+
+    _lower = 0.0
+
+    # (X / beta)^alpha is a standard exponential
+    def _cdf(self, x, alpha, beta):
+        return Exponential._cdf(self, (x / beta) ** alpha, 1.0)
+
+    def _sf(self, x, alpha, beta):
+        return Exponential._sf(self, (x / beta) ** alpha, 1.0)
+
+    def _logcdf(self, x, alpha, beta):
+        return Exponential._logcdf(self, (x / beta) ** alpha, 1.0)
+
+    def _logsf(self, x, alpha, beta):
+        return Exponential._logsf(self, (x / beta) ** alpha, 1.0)
+
+    def _ppf(self, q, alpha, beta):
+        return beta * Exponential._ppf(self, q, 1.0) ** (1.0 / alpha)
 
     def default_transform(self):
         return tr.Log()
@@ -901,6 +1210,27 @@ class TruncatedNormal(Continuous):
     def _var(self, *v):
         return self._scipy(*v).var()
 
+    def _bounds(self, mu, sigma, lower, upper):
+        return lower, upper
+
+    def _log_normal_masses(self, x, mu, sigma, lower, upper):
+        """log of the normal mass below x, above x and in total (all within the bounds)."""
+        a, z, b = ((v - mu) / sigma for v in (lower, x, upper))
+        return tuple(np.asarray(elementwise_logpdf(_log_normal_mass, lo, (hi,)))
+                     for lo, hi in ((a, z), (z, b), (a, b)))
+
+    def _logcdf(self, x, *v):
+        below, _, total = self._log_normal_masses(x, *v)
+        return below - total
+
+    def _logsf(self, x, *v):
+        _, above, total = self._log_normal_masses(x, *v)
+        return above - total
+
+    def _ppf(self, q, *v):
+        # no closed form: scipy.stats.truncnorm's quantile (it works in log space)
+        return self._scipy(*v).ppf(q)
+
     def default_transform(self):
         return _bounded_transform(_scalar_bound(self, "lower"), _scalar_bound(self, "upper"))
 
@@ -926,6 +1256,33 @@ class SkewNormal(Continuous):
     def _var(self, mu, sigma, alpha):
         delta = alpha / np.sqrt(1.0 + alpha ** 2)
         return sigma ** 2 * (1.0 - 2.0 * delta ** 2 / math.pi) + 0 * mu
+
+    def _owen(self, x, mu, sigma, alpha):
+        """(cdf, sf) from Owen's T: Phi(z) - 2 T(z, alpha) and Phi(-z) + 2 T(z, alpha)."""
+        z = (x - mu) / sigma
+        t = 2.0 * sc.owens_t(z, alpha)
+        return sc.ndtr(z) - t, sc.ndtr(-z) + t
+
+    def _logcdf(self, x, *v):
+        # Owen's T form cancels in the tails: there, quadrature of the log density
+        cdf = self._owen(x, *v)[0]
+        return self._log_tail(cdf, x, v, -np.inf, x)
+
+    def _logsf(self, x, *v):
+        sf = self._owen(x, *v)[1]
+        return self._log_tail(sf, x, v, x, np.inf)
+
+    def _log_tail(self, value, x, v, low, high):
+        out = np.log(np.maximum(value, 0.0))
+        tail = ~(value >= _SKEW_NORMAL_DIRECT)
+        if np.any(tail):
+            low, high = (np.broadcast_to(b, x.shape)[tail] for b in (low, high))
+            out[tail] = self._log_mass(low, high, tuple(p[tail] for p in v))
+        return out
+
+    def _ppf(self, q, mu, sigma, alpha):
+        # no closed form: scipy.stats.skewnorm's quantile
+        return scipy.stats.skewnorm(alpha, loc=mu, scale=sigma).ppf(q)
 
     def default_transform(self):
         return tr.Identity()
@@ -953,6 +1310,21 @@ class VonMises(Continuous):
     def _var(self, mu, kappa):
         return 1.0 - i1e(kappa) / i0e(kappa) + 0 * mu
 
+    _lower = -math.pi
+    _upper = math.pi
+
+    # no special function: quadrature of the log density, split at the mode so that
+    # every piece has its peak at an end, where tanh-sinh puts its nodes
+    def _logcdf(self, x, mu, kappa):
+        mode = np.minimum(_wrap_angle(mu), x)
+        return np.logaddexp(self._log_mass(np.full_like(x, -math.pi), mode, (mu, kappa)),
+                            self._log_mass(mode, x, (mu, kappa)))
+
+    def _logsf(self, x, mu, kappa):
+        mode = np.maximum(_wrap_angle(mu), x)
+        return np.logaddexp(self._log_mass(x, mode, (mu, kappa)),
+                            self._log_mass(mode, np.full_like(x, math.pi), (mu, kappa)))
+
     def default_transform(self):
         return tr.Interval(-math.pi, math.pi)
 
@@ -960,7 +1332,8 @@ class VonMises(Continuous):
 class Flat(Continuous):
     """Flat(): the improper uniform density on the real line (log density 0).
 
-    It has no scipy twin, no mean or variance and cannot be sampled.
+    It has no scipy twin, no mean or variance, no cdf or quantiles, and cannot be
+    sampled.
     """
 
     support = "real"
@@ -968,10 +1341,16 @@ class Flat(Continuous):
     def __init__(self):
         self._setup((), (), flat_lpdf, flat_lpdf_grad, ())
 
-    def _sample(self, rng, shape, v):
+    def _improper(self, what):
         raise ValueError(f"{type(self).__name__} is improper (it does not integrate to 1): "
-                         "it cannot be sampled; give the parameter a proper prior to draw "
-                         "from the prior")
+                         f"it {what}; give the parameter a proper prior")
+
+    def _sample(self, rng, shape, v):
+        self._improper("cannot be sampled")
+
+    def _bounds(self):
+        # every cumulative method asks for the support first
+        self._improper("has no cdf, sf or quantiles")
 
     def _mean(self):
         return np.nan

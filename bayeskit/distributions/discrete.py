@@ -12,14 +12,16 @@ Categorical has a vector parameter, so its gradient kernel follows the multivari
 import math
 
 import numpy as np
+import scipy.special as sc
 from numba import njit, types
-from scipy.special import expit
+from scipy.special import expit, logsumexp
 
 from ._special import (INF, digamma_diff, lchoose, lgamma_diff, log_sigmoid,
                        sigmoid, xlog1py, xlogy)
 from .base import (Distribution, check_finite, check_finite_vector, check_nonnegative,
                    check_nonnegative_integer, check_positive, check_probability,
-                   check_simplex)
+                   check_simplex, elementwise_logpdf)
+from .cumulative import Cumulative, log1mexp, log_regularized_beta, log_regularized_gamma
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
 NINF = -INF
@@ -302,11 +304,12 @@ def _categorical_loop(kern, x, params, out):
 
 
 # ============================================================================== classes
-class Discrete(Distribution):
-    """Base of the discrete families (samples are int64)."""
+class Discrete(Cumulative, Distribution):
+    """Base of the discrete families (samples are int64); ``cdf(x)`` is P(X <= floor(x))."""
 
     is_discrete = True
     support = "nonnegative integers"
+    _lower = 0.0
 
     def default_transform(self):
         raise TypeError(f"{type(self).__name__} is discrete: it cannot be a continuous "
@@ -354,6 +357,20 @@ class Bernoulli(Discrete):
         p = self._p(v)
         return p * (1.0 - p)
 
+    _upper = 1.0  # the hooks only see x = 0
+
+    def _cdf(self, x, theta):
+        return 1.0 - theta if self.param_names == ("p",) else sc.expit(-theta)
+
+    def _sf(self, x, theta):
+        return theta if self.param_names == ("p",) else sc.expit(theta)
+
+    def _logcdf(self, x, theta):
+        return np.log1p(-theta) if self.param_names == ("p",) else sc.log_expit(-theta)
+
+    def _logsf(self, x, theta):
+        return np.log(theta) if self.param_names == ("p",) else sc.log_expit(theta)
+
 
 class Binomial(Discrete):
     """Binomial(n, p= | logit_p=): successes in ``n`` trials. scipy: ``binom(n, p)``."""
@@ -380,6 +397,30 @@ class Binomial(Discrete):
         p = self._p(v)
         return v[0] * p * (1.0 - p)
 
+    def _p_pair(self, theta):
+        """(p, 1 - p), each exact for either parameterization."""
+        if self.param_names[1] == "p":
+            return theta, 1.0 - theta
+        return sc.expit(theta), sc.expit(-theta)
+
+    def _bounds(self, n, theta):
+        return 0.0, n
+
+    # P(X <= k) = I_{1-p}(n - k, k + 1) and P(X > k) = I_p(k + 1, n - k), 0 <= k < n
+    def _cdf(self, k, n, theta):
+        return sc.betainc(n - k, k + 1.0, self._p_pair(theta)[1])
+
+    def _sf(self, k, n, theta):
+        return sc.betainc(k + 1.0, n - k, self._p_pair(theta)[0])
+
+    def _logcdf(self, k, n, theta):
+        p, q = self._p_pair(theta)
+        return log_regularized_beta(n - k, k + 1.0, q, p)
+
+    def _logsf(self, k, n, theta):
+        p, q = self._p_pair(theta)
+        return log_regularized_beta(k + 1.0, n - k, p, q)
+
 
 class BetaBinomial(Discrete):
     """BetaBinomial(n, alpha, beta): Binomial(n, p) with p ~ Beta(alpha, beta).
@@ -402,6 +443,23 @@ class BetaBinomial(Discrete):
     def _var(self, n, alpha, beta):
         s = alpha + beta
         return n * alpha * beta * (s + n) / (s * s * (s + 1.0))
+
+    def _bounds(self, n, alpha, beta):
+        return 0.0, n
+
+    # no special function: log-sum-exp of the probability masses of the tail
+    def _logcdf(self, k, n, alpha, beta):
+        return self._log_sum(k, n, alpha, beta, upper=False)
+
+    def _logsf(self, k, n, alpha, beta):
+        return self._log_sum(k, n, alpha, beta, upper=True)
+
+    def _log_sum(self, k, n, alpha, beta, upper):
+        out = np.empty(k.shape)
+        for i in range(k.size):
+            j = np.arange(k[i] + 1.0, n[i] + 1.0) if upper else np.arange(0.0, k[i] + 1.0)
+            out[i] = logsumexp(elementwise_logpdf(self.kernel, j, (n[i], alpha[i], beta[i])))
+        return out
 
 
 class Poisson(Discrete):
@@ -427,6 +485,22 @@ class Poisson(Discrete):
 
     def _var(self, *v):
         return self._rate(v)
+
+    # P(X <= k) = Q(k + 1, rate) and P(X > k) = P(k + 1, rate)
+    def _rate_of(self, theta):
+        return theta if self.param_names == ("rate",) else np.exp(theta)
+
+    def _cdf(self, k, theta):
+        return sc.gammaincc(k + 1.0, self._rate_of(theta))
+
+    def _sf(self, k, theta):
+        return sc.gammainc(k + 1.0, self._rate_of(theta))
+
+    def _logcdf(self, k, theta):
+        return log_regularized_gamma(k + 1.0, self._rate_of(theta), upper=True)
+
+    def _logsf(self, k, theta):
+        return log_regularized_gamma(k + 1.0, self._rate_of(theta))
 
 
 def _check_open_probability(name, v):
@@ -469,6 +543,29 @@ class NegativeBinomial(Discrete):
         n, p = self._np(v)
         return n * (1.0 - p) / p ** 2
 
+    def _p_pair(self, a, b):
+        """(n, p, 1 - p) for either parameterization, 1 - p without cancellation."""
+        if self.param_names == ("n", "p"):
+            return a, b, 1.0 - b
+        return b, b / (a + b), a / (a + b)
+
+    # P(X <= k) = I_p(n, k + 1) and P(X > k) = I_{1-p}(k + 1, n)
+    def _cdf(self, k, a, b):
+        n, p, _ = self._p_pair(a, b)
+        return sc.betainc(n, k + 1.0, p)
+
+    def _sf(self, k, a, b):
+        n, _, q = self._p_pair(a, b)
+        return sc.betainc(k + 1.0, n, q)
+
+    def _logcdf(self, k, a, b):
+        n, p, q = self._p_pair(a, b)
+        return log_regularized_beta(n, k + 1.0, p, q)
+
+    def _logsf(self, k, a, b):
+        n, p, q = self._p_pair(a, b)
+        return log_regularized_beta(k + 1.0, n, q, p)
+
 
 class Geometric(Discrete):
     """Geometric(p): trials up to the first success, support 1, 2, ... scipy: ``geom(p)``."""
@@ -487,6 +584,18 @@ class Geometric(Discrete):
 
     def _var(self, p):
         return (1.0 - p) / p ** 2
+
+    _lower = 1.0
+
+    # P(X > k) = (1 - p)^k
+    def _logsf(self, k, p):
+        return k * np.log1p(-p)
+
+    def _logcdf(self, k, p):
+        return log1mexp(self._logsf(k, p))
+
+    def _cdf(self, k, p):
+        return -np.expm1(self._logsf(k, p))
 
 
 class Categorical(Discrete):
@@ -518,12 +627,10 @@ class Categorical(Discrete):
         return e / e.sum(axis=-1, keepdims=True)
 
     def logpdf(self, x):
-        (param,) = self._values()
-        x = np.asarray(x, dtype=np.float64)
-        shape = np.broadcast_shapes(x.shape, self.batch_shape)
-        k = param.shape[-1]
-        params = np.array(np.broadcast_to(param, shape + (k,)), order="C").reshape(-1, k)
-        xs = np.array(np.broadcast_to(x, shape), order="C").ravel()
+        x, (param,) = self._broadcast(np.asarray(x, dtype=np.float64))
+        shape = x.shape
+        params = np.array(param, order="C").reshape(-1, param.shape[-1])
+        xs = np.array(x, order="C").ravel()
         out = np.empty(xs.size)
         _categorical_loop(self.kernel, xs, params, out)
         return float(out[0]) if shape == () else out.reshape(shape)
@@ -543,6 +650,30 @@ class Categorical(Discrete):
         k = np.arange(p.shape[-1])
         m = (p * k).sum(axis=-1)
         return (p * k ** 2).sum(axis=-1) - m ** 2
+
+    def _broadcast(self, x):
+        (param,) = self._values()
+        shape = np.broadcast_shapes(np.shape(x), self.batch_shape)
+        k = param.shape[-1]
+        return np.broadcast_to(x, shape), (np.broadcast_to(param, shape + (k,)),)
+
+    def _bounds(self, param):
+        return 0.0, param.shape[-1] - 1.0
+
+    def _log_probs(self, param):
+        if self.param_names == ("p",):
+            with np.errstate(divide="ignore"):
+                return np.log(param)
+        return param - logsumexp(param, axis=-1, keepdims=True)
+
+    def _logcdf(self, k, param):
+        table = np.logaddexp.accumulate(self._log_probs(param), axis=-1)
+        return np.take_along_axis(table, k.astype(np.int64)[:, None], axis=-1)[:, 0]
+
+    def _logsf(self, k, param):
+        # log P(X >= j) for every j, read at j = k + 1
+        table = np.logaddexp.accumulate(self._log_probs(param)[:, ::-1], axis=-1)[:, ::-1]
+        return np.take_along_axis(table, k.astype(np.int64)[:, None] + 1, axis=-1)[:, 0]
 
 
 __all__ = ["Bernoulli", "Binomial", "BetaBinomial", "Poisson", "NegativeBinomial",

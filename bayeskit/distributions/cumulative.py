@@ -1,0 +1,260 @@
+"""Cumulative distribution methods of the univariate families (like scipy.stats).
+
+``cdf``, ``logcdf``, ``sf``, ``logsf``, ``ppf`` and ``interval`` broadcast ``x`` (or
+``q``) against the parameters exactly like ``logpdf``. They are plain numpy/scipy code,
+not compiled: users call them, samplers do not.
+
+The :class:`Cumulative` mixin does the work common to every family: validation,
+broadcasting, the support edges (values outside the support never reach a family's
+formula), flooring for discrete families, and the quantile search for discrete ones.
+A family supplies the formulas on the interior of its support, as hooks taking 1-D arrays
+``(x, *params)``: ``_cdf``/``_sf`` and/or ``_logcdf``/``_logsf`` (each pair defaults to
+the exp/log of the other), ``_ppf(q, *params)`` for continuous families and
+``_bounds(*params) -> (low, high)`` when the support depends on the parameters.
+
+Tails: a probability below ~1e-300 underflows, but its logarithm is an ordinary number.
+The log helpers below keep it: scipy's value where it is representable, a log-space form
+of the same special function where it is not.
+"""
+
+import math
+
+import numpy as np
+import scipy.special as sc
+from scipy.integrate import tanhsinh
+from scipy.optimize import elementwise
+
+from ._special import log_betainc
+from .base import check_probability, check_real, elementwise_logpdf
+
+LOG_2 = math.log(2.0)
+# scipy's regularized incomplete functions keep full relative accuracy down to here;
+# below, values go subnormal (or to 0) and the log-space forms take over
+TINY = 1e-290
+
+
+# ----------------------------------------------------------------- log-space helpers
+def log1mexp(a):
+    """``log(1 - exp(a))`` for ``a <= 0``, accurate near 0 and far below it."""
+    a = np.asarray(a, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        return np.where(a > -LOG_2, np.log(-np.expm1(a)), np.log1p(-np.exp(a)))
+
+
+def _log_where_tiny(value, fallback, *args):
+    """``log(value)``, with ``fallback(*args)`` (already a log) where value < TINY."""
+    value = np.asarray(value, dtype=np.float64)
+    small = ~(value >= TINY)
+    with np.errstate(divide="ignore"):
+        out = np.log(value)
+    if np.any(small):
+        args = np.broadcast_arrays(*args)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            out[small] = fallback(*(a[small] for a in args))
+    return out
+
+
+def _log_beta_tail(a, b, x, y):
+    # the Numba continued fraction shared with the censored Student-t likelihood
+    return np.asarray(elementwise_logpdf(log_betainc, a, (b, x, y)))
+
+
+def log_regularized_beta(a, b, x, y):
+    """``log I_x(a, b)``, the log regularized incomplete beta function; ``y = 1 - x`` is
+    passed separately so that x close to 1 keeps its precision."""
+    a, b, x, y = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, x, y)))
+    return _log_where_tiny(sc.betainc(a, b, x), _log_beta_tail, a, b, x, y)
+
+
+def _log_gamma_lower_tail(a, y):
+    # P(a, y) = y^a e^-y / Gamma(a + 1) * 1F1(1; a + 1; y); 1F1 is moderate where P is tiny
+    return (a * np.log(y) - y - sc.gammaln(a + 1.0)) + np.log(sc.hyp1f1(1.0, a + 1.0, y))
+
+
+def _log_gamma_upper_tail(a, y):
+    # Q(a, y) = y^a e^-y / Gamma(a) * U(1, a + 1, y) (DLMF 8.5.3), U ~ 1/y where Q is tiny
+    return (a * np.log(y) - y - sc.gammaln(a)) + np.log(sc.hyperu(1.0, a + 1.0, y))
+
+
+def log_regularized_gamma(a, y, upper=False):
+    """``log P(a, y)`` (or ``log Q(a, y)`` if ``upper``), the log regularized incomplete
+    gamma function, finite wherever the true value is."""
+    a, y = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    if upper:
+        return _log_where_tiny(sc.gammaincc(a, y), _log_gamma_upper_tail, a, y)
+    return _log_where_tiny(sc.gammainc(a, y), _log_gamma_lower_tail, a, y)
+
+
+def log_integral(logf, low, high, args=()):
+    """``log`` of the integral of ``exp(logf(x, *args))`` over [low, high], by tanh-sinh
+    quadrature in log space (scipy.integrate.tanhsinh), for families without a special
+    function for their cdf. The mass should sit near an end of the interval (split it
+    at the mode otherwise)."""
+    if np.size(low) == 0:
+        return np.empty(np.shape(low))
+    res = tanhsinh(logf, low, high, args=args, log=True, rtol=math.log(1e-13))
+    return np.asarray(res.integral, dtype=np.float64)
+
+
+def discrete_ppf(cdf, sf, q, low, high, params):
+    """The smallest integer k in [low, high] with P(X <= k) >= q, for q in (0, 1).
+
+    A bracket grows by doubling from ``low``, then bisection narrows it, evaluating
+    ``cdf``/``sf`` hooks only inside the support. For q > 1/2 the test is
+    ``sf(k) <= 1 - q`` (1 - q is exact, where the cdf would round to 1), allowing one
+    ulp of q for the rounding of a q that was itself computed as a cdf.
+    """
+    use_sf = q > 0.5
+    target = np.where(use_sf, 1.0 - q, q)
+    slack = np.where(use_sf, np.spacing(q), 0.0)
+
+    def reached(k, sel):
+        s = use_sf[sel]
+        sub = [p[sel] for p in params]
+        out = np.empty(s.shape, dtype=bool)
+        with np.errstate(all="ignore"):
+            if np.any(s):
+                out[s] = sf(k[sel][s], *(p[s] for p in sub)) <= (target[sel] + slack[sel])[s]
+            if np.any(~s):
+                out[~s] = cdf(k[sel][~s], *(p[~s] for p in sub)) >= target[sel][~s]
+        return out
+
+    low = np.broadcast_to(low, q.shape).astype(np.float64)
+    high = np.broadcast_to(high, q.shape).astype(np.float64)
+    lo = low - 1.0  # P(X <= lo) = 0 < q
+    hi = low.copy()
+    grow = hi < high
+    grow[grow] = ~reached(hi, grow)
+    while np.any(grow):
+        lo[grow] = hi[grow]
+        hi[grow] = np.minimum(low[grow] + 2.0 * (hi[grow] - low[grow]) + 1.0, high[grow])
+        grow &= hi < high  # cdf(high) = 1 >= q
+        grow[grow] = ~reached(hi, grow)
+    while True:
+        gap = hi - lo > 1.0
+        if not np.any(gap):
+            return hi
+        mid = np.floor(0.5 * (lo + hi))
+        r = reached(mid, gap)
+        hi[gap] = np.where(r, mid[gap], hi[gap])
+        lo[gap] = np.where(r, lo[gap], mid[gap])
+
+
+def root_ppf(cdf, sf, q, low, high, params):
+    """Continuous quantile by bracketed root finding (scipy.optimize.elementwise), for
+    families whose cdf has no inverse; the equation is written in the tail (cdf or sf)
+    where q is smaller, so extreme quantiles keep their precision."""
+    upper = q > 0.5
+    target = np.where(upper, 1.0 - q, q)
+
+    def excess(x, target, upper, *p):
+        with np.errstate(all="ignore"):
+            return np.where(upper, target - sf(x, *p), cdf(x, *p) - target)
+
+    res = elementwise.find_root(excess, (low, high), args=(target, upper, *params),
+                                tolerances={"xatol": 0.0, "xrtol": 4 * np.finfo(float).eps})
+    return np.asarray(res.x, dtype=np.float64)
+
+
+# ------------------------------------------------------------------------------ mixin
+_NINF = -np.inf
+
+
+class Cumulative:
+    """cdf/logcdf/sf/logsf/ppf/interval for univariate families (mixed into
+    ``Continuous`` and ``Discrete``; multivariate families do not have them)."""
+
+    _lower = -np.inf
+    _upper = np.inf
+
+    # -- hooks (1-D arrays in, 1-D arrays out; x strictly inside the support) ---------
+    def _bounds(self, *params):
+        """The support as (low, high); a discrete family's low is its smallest value."""
+        return self._lower, self._upper
+
+    def _cdf(self, x, *params):
+        return np.exp(self._logcdf(x, *params))
+
+    def _sf(self, x, *params):
+        return np.exp(self._logsf(x, *params))
+
+    def _logcdf(self, x, *params):
+        return np.log(self._cdf(x, *params))
+
+    def _logsf(self, x, *params):
+        return np.log(self._sf(x, *params))
+
+    def _ppf(self, q, *params):
+        # discrete: integer search; continuous families without an inverse: root finding
+        low, high = self._bounds(*params)
+        search = discrete_ppf if self.is_discrete else root_ppf
+        return search(self._cdf, self._sf, q, low, high, params)
+
+    def _log_mass(self, low, high, params):
+        """log P(low <= X <= high) by quadrature of this family's own log density."""
+        return log_integral(lambda x, *p: elementwise_logpdf(self.kernel, x, p),
+                            low, high, params)
+
+    def _broadcast(self, x):
+        """``x`` and the parameter arrays broadcast together (all of x's shape)."""
+        arrays = np.broadcast_arrays(x, *self._values())
+        return arrays[0], arrays[1:]
+
+    # -- the common machinery ---------------------------------------------------------
+    def _evaluate(self, hook, x, below, above):
+        x = np.asarray(x, dtype=np.float64)
+        check_real("x", x)
+        x, params = self._broadcast(x)
+        if self.is_discrete:
+            x = np.floor(x)
+        low, high = self._bounds(*params)
+        # a continuous law has no atom at its lower end: P(X <= low) = 0
+        is_below = (x < low) if self.is_discrete else (x <= low)
+        is_below |= x == _NINF
+        is_above = (x >= high) & ~is_below
+        inside = ~(is_below | is_above)
+        out = np.where(is_below, below, above).astype(np.float64)
+        if np.any(inside):
+            with np.errstate(divide="ignore", under="ignore"):
+                out[inside] = hook(x[inside], *(p[inside] for p in params))
+        return float(out) if out.shape == () else out
+
+    def cdf(self, x):
+        """P(X <= x), broadcasting ``x`` against the parameters (discrete: floor(x))."""
+        return self._evaluate(self._cdf, x, 0.0, 1.0)
+
+    def logcdf(self, x):
+        """log P(X <= x); finite wherever the true value is, far into the lower tail."""
+        return self._evaluate(self._logcdf, x, _NINF, 0.0)
+
+    def sf(self, x):
+        """The survival function P(X > x) = 1 - cdf(x), accurate in the upper tail."""
+        return self._evaluate(self._sf, x, 1.0, 0.0)
+
+    def logsf(self, x):
+        """log P(X > x); finite wherever the true value is, far into the upper tail."""
+        return self._evaluate(self._logsf, x, 0.0, _NINF)
+
+    def ppf(self, q):
+        """The quantile function: the smallest x with cdf(x) >= q, for q in [0, 1].
+
+        ``ppf(0)`` and ``ppf(1)`` are the ends of the support (for a discrete family
+        ``ppf(0)`` is its smallest value; scipy returns one less).
+        """
+        q = np.asarray(q, dtype=np.float64)
+        check_probability("q", q)
+        q, params = self._broadcast(q)
+        low, high = self._bounds(*params)
+        out = np.where(q == 0.0, low, high).astype(np.float64)
+        inside = (q > 0.0) & (q < 1.0)
+        if np.any(inside):
+            with np.errstate(divide="ignore", under="ignore"):
+                out[inside] = self._ppf(q[inside], *(p[inside] for p in params))
+        return float(out) if out.shape == () else out
+
+    def interval(self, confidence):
+        """The equal-tailed interval ``(ppf((1 - c)/2), ppf((1 + c)/2))`` holding
+        probability ``confidence`` (scipy's ``interval``)."""
+        c = np.asarray(confidence, dtype=np.float64)
+        check_probability("confidence", c)
+        return self.ppf(0.5 * (1.0 - c)), self.ppf(0.5 * (1.0 + c))
