@@ -8,7 +8,10 @@ as scalar code (``t<id>``) inside its consumer's loop. So an elementwise chain s
 BLAS product), gathers ``a[idx[i]]`` and calls the distribution kernel per row, with no
 temporary arrays, and its reverse sweep is in the same loop (each element's adjoint is
 local). Loops run over the runtime shapes of the arrays, so the source depends on ranks
-and broadcasting patterns only, never on data sizes.
+and broadcasting patterns only, never on data sizes. Where a family has a split kernel
+(:mod:`bayeskit.model.split`) and its shape/scale parameters are scalars shared by the
+whole loop, their constants (``log sigma``, ``lgamma`` of ``nu``, ...) are computed once
+before the loop and the loop calls the per-row half.
 
 The adjoint of every operand is accumulated (``+=``), so common subexpressions (merged by
 :func:`canonicalize`) are computed once and receive the sum of their consumers' adjoints.
@@ -21,6 +24,7 @@ import math
 
 from . import autodiff
 from .graph import ACCESS, ELEMENTWISE, LEAVES
+from .split import SPLITS
 
 FUSABLE = ELEMENTWISE | ACCESS
 REDUCE = {"sum", "mean"}
@@ -343,17 +347,20 @@ class Gen:
             elif n.op == "lpdf":
                 ops = [ev(i, self.bidx(i, n, nidx)) for i in n.inputs]
                 ops = [f"float({o})" if i.dtype != "f" else o for o, i in zip(ops, n.inputs)]
-                fam, gpath, fpath = n.attrs[:3]
-                if self._normal_invariant_scale(n):
-                    ds = self._inline_normal(n, ops, lines, grad)
-                elif grad:
+                gpath, fpath = n.attrs[1:3]
+                args = ops
+                split = self.split_of(n)
+                if split is not None:
+                    gpath, fpath = split.row_grad, split.row_lpdf
+                    args = ops + self._split_prelude(n, split, ops)
+                if grad:
                     k = self.kernels.alias(gpath)
                     ds = [f"d{n.id}_{j}" for j in range(len(ops))]
-                    lines.append(f"{t}, {', '.join(ds)} = {k}({', '.join(ops)})")
+                    lines.append(f"{t}, {', '.join(ds)} = {k}({', '.join(args)})")
                 else:
                     k = self.kernels.alias(fpath)
                     ds = None
-                    lines.append(f"{t} = {k}({', '.join(ops)})")
+                    lines.append(f"{t} = {k}({', '.join(args)})")
                 steps.append((n, ("lpdf", [self.bidx(i, n, nidx) for i in n.inputs], ds)))
             else:
                 ops = [ev(i, self.bidx(i, n, nidx)) for i in n.inputs]
@@ -366,30 +373,29 @@ class Gen:
         value = ev(top, idx)
         return lines, value, steps
 
-    def _normal_invariant_scale(self, n):
-        """A Normal whose scale is the same for every element of the loop: its log and
-        reciprocal are computed once, outside the loop (the kernel would take a log per
-        element). Matches ``normal_lpdf_grad`` (checked against scipy in the tests)."""
-        sigma = n.inputs[2] if len(n.inputs) == 3 else None
-        return (n.attrs[0] == "Normal" and sigma is not None and sigma.ndim == 0
-                and (sigma.op == "const" or sigma.id not in self.inlined))
+    def split_of(self, n):
+        """The :class:`~bayeskit.model.split.Split` of lpdf node ``n`` if its loop can hoist
+        the split's invariant parameters (scalars computed before the loop), else None."""
+        split = SPLITS.get(n.attrs[1])
+        if split is None or n.ndim == 0:
+            return None
+        params = n.inputs[1:]
+        for j in split.invariant:
+            p = params[j]
+            if p.ndim != 0 or (p.op != "const" and p.id in self.inlined):
+                return None
+        return split
 
-    def _inline_normal(self, n, ops, lines, grad):
-        x, mu, sigma = ops
+    def _split_prelude(self, n, split, ops):
+        """Emit (once, before the loop) ``hc<id>_0, ... = pre(invariant params)``; returns
+        the names of the constants."""
+        consts = [f"hc{n.id}_{j}" for j in range(split.n_consts)]
         if n.id not in self.prelude_done:
             self.prelude_done.add(n.id)
-            self.pending.append(f"is{n.id} = 1.0 / {sigma} if {sigma} > 0.0 else np.nan")
-            self.pending.append(f"ls{n.id} = math.log({sigma}) if {sigma} > 0.0 else np.nan")
-        t = f"t{n.id}"
-        lines.append(f"z{n.id} = ({x} - {mu}) * is{n.id}")
-        lines.append(f"{t} = -0.5 * z{n.id} * z{n.id} - ls{n.id} - 0.9189385332046727")
-        if not grad:
-            return None
-        ds = [f"d{n.id}_{j}" for j in range(3)]
-        lines.append(f"{ds[1]} = z{n.id} * is{n.id}")
-        lines.append(f"{ds[0]} = -{ds[1]}")
-        lines.append(f"{ds[2]} = (z{n.id} * z{n.id} - 1.0) * is{n.id}")
-        return ds
+            pre = self.kernels.alias(split.pre)
+            args = ", ".join(ops[1 + j] for j in split.invariant)
+            self.pending.append(f"{', '.join(consts)}, = {pre}({args})")
+        return consts
 
     def tree_reverse(self, steps, seed):
         """Reverse code for a tree given the seed adjoint code of its top node."""

@@ -255,7 +255,7 @@ def _batch_function(layout, kernels, name, outputs):
     return "\n".join(L.lines).replace(FAIL, "continue")
 
 
-_ID = re.compile(r"\b(v|vf|vb|g|gf|gb|gy|gc|t|b|d|e|w|h|ys|T|tt|acc|so|sl|m|s|off|q|lj|dx|dl|y|yb|is|ls|z)"
+_ID = re.compile(r"\b(v|vf|vb|g|gf|gb|gy|gc|t|b|d|e|w|h|ys|T|tt|acc|so|sl|m|s|off|q|lj|dx|dl|y|yb|hc)"
                  r"(\d+)(?=\b|_)")
 
 

@@ -1,0 +1,194 @@
+"""Split kernels: a univariate log density factored into a loop-invariant part and a per-row part.
+
+A likelihood over many rows whose shape and scale parameters are scalars shared by every
+row (``StudentT(nu, X @ beta, sigma)`` on 20,000 houses) would otherwise recompute
+``lgamma``/``digamma`` of ``nu`` and ``log(sigma)`` on every row. A :class:`Split`
+registered for a family's gradient kernel gives the code generator two pieces instead:
+
+* ``pre(*invariant_params) -> consts`` (a tuple of ``n_consts`` floats), evaluated once
+  before the loop over rows;
+* ``row_grad(x, *params, *consts)`` and ``row_lpdf(x, *params, *consts)``, evaluated per
+  row, with exactly the result contract of the family's ``<fam>_lpdf_grad`` /
+  ``<fam>_lpdf`` kernels.
+
+The generator uses a split when the lpdf is a loop (its node is not a scalar) and every
+parameter listed in ``invariant`` is a scalar computed outside the loop
+(:meth:`bayeskit.model.codegen.Gen.split_of`); otherwise it calls the family's own
+kernels. The row kernels compute only the common case (valid parameters, finite
+values); anything else (invalid or infinite parameters, NaN or infinite ``x``, a
+non-finite ``mu``, overflow, a censored row at its bound) is handed to the family's
+full kernel, so edge cases behave exactly as without the split. The tests check every
+split against its family's kernels.
+
+The kernels live here, not beside the families, because the split is a property of how
+the model compiler evaluates a loop; :data:`SPLITS` is keyed by the path of the family's
+gradient kernel (``"module:name"``, as stored on lpdf nodes).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from numba import njit
+
+from ..distributions._special import (HALF_LOG_2PI, INF, LOG_PI, digamma_half_excess,
+                                      lgamma_half_ratio, log1p_sq, sq_over_one_plus_sq)
+from ..distributions.censored import (censored_normal_lpdf, censored_normal_lpdf_grad,
+                                      censored_student_t_lpdf, censored_student_t_lpdf_grad)
+from ..distributions.continuous import (normal_lpdf, normal_lpdf_grad, student_t_lpdf,
+                                        student_t_lpdf_grad)
+
+_jit = njit(cache=True, nogil=True, error_model="numpy")
+_jit_inline = njit(cache=True, nogil=True, error_model="numpy", inline="always")
+
+
+class Split(NamedTuple):
+    """How to evaluate one family's kernels with some parameters hoisted out of the loop."""
+
+    invariant: tuple
+    """Positions (among the family's parameters, not counting ``x``) that must be scalars
+    shared by every row; they are the arguments of ``pre``, in this order."""
+    n_consts: int
+    """Length of the tuple ``pre`` returns."""
+    pre: str
+    row_grad: str
+    row_lpdf: str
+
+
+# ------------------------------------------------------------------------------ Normal
+@_jit
+def normal_pre(sigma):
+    """``(1 / sigma, -log(sigma) - log(2 pi) / 2, ok)``; ``ok`` is 0.0 for an invalid sigma."""
+    if not (sigma > 0.0 and math.isfinite(sigma)):
+        return 0.0, 0.0, 0.0
+    return 1.0 / sigma, -math.log(sigma) - HALF_LOG_2PI, 1.0
+
+
+@_jit_inline
+def normal_row_lpdf(x, mu, sigma, inv_sigma, const, ok):
+    if ok == 0.0 or not (math.isfinite(x) and math.isfinite(mu)):
+        return normal_lpdf(x, mu, sigma)
+    z = (x - mu) * inv_sigma
+    return -0.5 * z * z + const
+
+
+@_jit_inline
+def normal_row_grad(x, mu, sigma, inv_sigma, const, ok):
+    lp = normal_row_lpdf(x, mu, sigma, inv_sigma, const, ok)
+    if not math.isfinite(lp):
+        return normal_lpdf_grad(x, mu, sigma)
+    z = (x - mu) * inv_sigma
+    dmu = z * inv_sigma
+    return lp, -dmu, dmu, (z * z - 1.0) * inv_sigma
+
+
+# ----------------------------------------------------------------------------- StudentT
+@_jit
+def student_t_pre(nu, sigma):
+    """Constants of ``student_t_lpdf_grad`` that depend on ``nu`` and ``sigma`` only:
+    ``(1/sigma, 1/sqrt(nu), log-density constant, (nu+1)/2, (nu+1)/(sqrt(nu) sigma),
+    the constant part of d/dnu, (nu+1)/(2 nu), ok)``. ``ok`` is 0.0 where the full
+    kernel must decide (invalid parameters, or ``nu = inf``: the normal limit)."""
+    if not (nu > 0.0 and nu < INF and sigma > 0.0 and math.isfinite(sigma)):
+        return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    inv_sigma = 1.0 / sigma
+    inv_sqrt_nu = 1.0 / math.sqrt(nu)
+    const = lgamma_half_ratio(0.5 * nu) - 0.5 * (math.log(nu) + LOG_PI) - math.log(sigma)
+    return (inv_sigma, inv_sqrt_nu, const, 0.5 * (nu + 1.0),
+            (nu + 1.0) * inv_sqrt_nu * inv_sigma, 0.5 * digamma_half_excess(0.5 * nu),
+            0.5 * (nu + 1.0) / nu, 1.0)
+
+
+@_jit_inline
+def student_t_row_lpdf(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1, k_dx,
+                       dnu_const, k_dnu, ok):
+    if ok == 0.0 or not (math.isfinite(x) and math.isfinite(mu)):
+        return student_t_lpdf(x, nu, mu, sigma)
+    t = (x - mu) * inv_sigma * inv_sqrt_nu
+    return const - half_nu1 * log1p_sq(t)
+
+
+@_jit_inline
+def student_t_row_grad(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1, k_dx,
+                       dnu_const, k_dnu, ok):
+    if ok == 0.0 or not (math.isfinite(x) and math.isfinite(mu)):
+        return student_t_lpdf_grad(x, nu, mu, sigma)
+    t = (x - mu) * inv_sigma * inv_sqrt_nu
+    log1p_t2 = log1p_sq(t)
+    lp = const - half_nu1 * log1p_t2
+    if not math.isfinite(lp):
+        return student_t_lpdf_grad(x, nu, mu, sigma)
+    frac = sq_over_one_plus_sq(t)  # z^2 / (nu + z^2)
+    ratio = t / (1.0 + t * t) if abs(t) < 1e150 else 1.0 / t
+    dx = -k_dx * ratio
+    dsigma = (2.0 * half_nu1 * frac - 1.0) * inv_sigma
+    dnu = dnu_const - 0.5 * log1p_t2 + k_dnu * frac
+    return lp, dx, dnu, -dx, dsigma
+
+
+# -------------------------------------------------------------------------- Censored
+# Rows strictly inside the bounds use the base family's row kernel; rows at a bound (the
+# tail probabilities) and impossible rows go to the censored family's full kernel.
+@_jit
+def censored_normal_pre(sigma, lower, upper):
+    return normal_pre(sigma)
+
+
+@_jit_inline
+def censored_normal_row_lpdf(x, mu, sigma, lower, upper, inv_sigma, const, ok):
+    if lower < x < upper:
+        return normal_row_lpdf(x, mu, sigma, inv_sigma, const, ok)
+    return censored_normal_lpdf(x, mu, sigma, lower, upper)
+
+
+@_jit_inline
+def censored_normal_row_grad(x, mu, sigma, lower, upper, inv_sigma, const, ok):
+    if lower < x < upper:
+        lp, dx, dmu, dsigma = normal_row_grad(x, mu, sigma, inv_sigma, const, ok)
+        return lp, dx, dmu, dsigma, 0.0, 0.0
+    return censored_normal_lpdf_grad(x, mu, sigma, lower, upper)
+
+
+@_jit
+def censored_student_t_pre(nu, sigma, lower, upper):
+    return student_t_pre(nu, sigma)
+
+
+@_jit_inline
+def censored_student_t_row_lpdf(x, nu, mu, sigma, lower, upper, inv_sigma, inv_sqrt_nu,
+                                const, half_nu1, k_dx, dnu_const, k_dnu, ok):
+    if lower < x < upper:
+        return student_t_row_lpdf(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const,
+                                  half_nu1, k_dx, dnu_const, k_dnu, ok)
+    return censored_student_t_lpdf(x, nu, mu, sigma, lower, upper)
+
+
+@_jit_inline
+def censored_student_t_row_grad(x, nu, mu, sigma, lower, upper, inv_sigma, inv_sqrt_nu,
+                                const, half_nu1, k_dx, dnu_const, k_dnu, ok):
+    if lower < x < upper:
+        lp, dx, dnu, dmu, dsigma = student_t_row_grad(
+            x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1, k_dx, dnu_const,
+            k_dnu, ok)
+        return lp, dx, dnu, dmu, dsigma, 0.0, 0.0
+    return censored_student_t_lpdf_grad(x, nu, mu, sigma, lower, upper)
+
+
+# ---------------------------------------------------------------------------- registry
+def _split(invariant, n_consts, prefix):
+    here = __name__
+    return Split(invariant, n_consts, f"{here}:{prefix}_pre", f"{here}:{prefix}_row_grad",
+                 f"{here}:{prefix}_row_lpdf")
+
+
+_CONT = "bayeskit.distributions.continuous"
+_CENS = "bayeskit.distributions.censored"
+
+SPLITS = {
+    f"{_CONT}:normal_lpdf_grad": _split((1,), 3, "normal"),                     # sigma
+    f"{_CONT}:student_t_lpdf_grad": _split((0, 2), 8, "student_t"),            # nu, sigma
+    f"{_CENS}:censored_normal_lpdf_grad": _split((1, 2, 3), 3, "censored_normal"),
+    f"{_CENS}:censored_student_t_lpdf_grad": _split((0, 2, 3, 4), 8, "censored_student_t"),
+}
+"""Gradient-kernel path of a family -> its :class:`Split`."""
