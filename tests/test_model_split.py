@@ -20,7 +20,7 @@ from bayeskit.model.split import SPLITS
 from bayeskit.model.testing import check_grad
 
 INF, NAN = np.inf, np.nan
-XS = [-3.0, 0.5, 2.0, 1e200, INF, -INF, NAN]
+XS = [-3.0, 0.5, 2.0, 1e60, 1e200, INF, -INF, NAN]
 MUS = [0.3, -1e-300, INF, NAN]
 SIGMAS = [1.7, 1e-3, 1e-200, 0.0, -1.0, INF, NAN]
 NUS = [0.5, 3.0, 500.0, INF, 0.0, -1.0, NAN]

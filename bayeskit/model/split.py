@@ -15,10 +15,10 @@ The generator uses a split when the lpdf is a loop (its node is not a scalar) an
 parameter listed in ``invariant`` is a scalar computed outside the loop
 (:meth:`bayeskit.model.codegen.Gen.split_of`); otherwise it calls the family's own
 kernels. The row kernels compute only the common case (valid parameters, finite
-values); anything else (invalid or infinite parameters, NaN or infinite ``x``, a
-non-finite ``mu``, overflow, a censored row at its bound) is handed to the family's
-full kernel, so edge cases behave exactly as without the split. The tests check every
-split against its family's kernels.
+values, standardized residuals below :data:`COMMON`); anything else (invalid or
+infinite parameters, NaN or infinite ``x`` or ``mu``, huge residuals, a censored row at
+its bound) is handed to the family's full kernel, so edge cases behave exactly as
+without the split. The tests check every split against its family's kernels.
 
 The kernels live here, not beside the families, because the split is a property of how
 the model compiler evaluates a loop; :data:`SPLITS` is keyed by the path of the family's
@@ -33,7 +33,7 @@ from typing import NamedTuple
 from numba import njit
 
 from ..distributions._special import (HALF_LOG_2PI, INF, LOG_PI, digamma_half_excess,
-                                      lgamma_half_ratio, log1p_sq, sq_over_one_plus_sq)
+                                      lgamma_half_ratio)
 from ..distributions.censored import (censored_normal_lpdf, censored_normal_lpdf_grad,
                                       censored_student_t_lpdf, censored_student_t_lpdf_grad)
 from ..distributions.continuous import (normal_lpdf, normal_lpdf_grad, student_t_lpdf,
@@ -41,6 +41,10 @@ from ..distributions.continuous import (normal_lpdf, normal_lpdf_grad, student_t
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
 _jit_inline = njit(cache=True, nogil=True, error_model="numpy", inline="always")
+
+COMMON = 1e100
+"""Row kernels handle standardized residuals below this size (their squares stay finite);
+larger ones, NaN and infinities go to the family's full kernel."""
 
 
 class Split(NamedTuple):
@@ -67,20 +71,19 @@ def normal_pre(sigma):
 
 @_jit_inline
 def normal_row_lpdf(x, mu, sigma, inv_sigma, const, ok):
-    if ok == 0.0 or not (math.isfinite(x) and math.isfinite(mu)):
-        return normal_lpdf(x, mu, sigma)
     z = (x - mu) * inv_sigma
+    if ok == 0.0 or not abs(z) < COMMON:
+        return normal_lpdf(x, mu, sigma)
     return -0.5 * z * z + const
 
 
 @_jit_inline
 def normal_row_grad(x, mu, sigma, inv_sigma, const, ok):
-    lp = normal_row_lpdf(x, mu, sigma, inv_sigma, const, ok)
-    if not math.isfinite(lp):
-        return normal_lpdf_grad(x, mu, sigma)
     z = (x - mu) * inv_sigma
+    if ok == 0.0 or not abs(z) < COMMON:
+        return normal_lpdf_grad(x, mu, sigma)
     dmu = z * inv_sigma
-    return lp, -dmu, dmu, (z * z - 1.0) * inv_sigma
+    return -0.5 * z * z + const, -dmu, dmu, (z * z - 1.0) * inv_sigma
 
 
 # ----------------------------------------------------------------------------- StudentT
@@ -103,28 +106,26 @@ def student_t_pre(nu, sigma):
 @_jit_inline
 def student_t_row_lpdf(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1, k_dx,
                        dnu_const, k_dnu, ok):
-    if ok == 0.0 or not (math.isfinite(x) and math.isfinite(mu)):
-        return student_t_lpdf(x, nu, mu, sigma)
     t = (x - mu) * inv_sigma * inv_sqrt_nu
-    return const - half_nu1 * log1p_sq(t)
+    if ok == 0.0 or not abs(t) < COMMON:
+        return student_t_lpdf(x, nu, mu, sigma)
+    return const - half_nu1 * math.log1p(t * t)
 
 
 @_jit_inline
 def student_t_row_grad(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1, k_dx,
                        dnu_const, k_dnu, ok):
-    if ok == 0.0 or not (math.isfinite(x) and math.isfinite(mu)):
-        return student_t_lpdf_grad(x, nu, mu, sigma)
     t = (x - mu) * inv_sigma * inv_sqrt_nu
-    log1p_t2 = log1p_sq(t)
-    lp = const - half_nu1 * log1p_t2
-    if not math.isfinite(lp):
+    if ok == 0.0 or not abs(t) < COMMON:
         return student_t_lpdf_grad(x, nu, mu, sigma)
-    frac = sq_over_one_plus_sq(t)  # z^2 / (nu + z^2)
-    ratio = t / (1.0 + t * t) if abs(t) < 1e150 else 1.0 / t
-    dx = -k_dx * ratio
+    t2 = t * t
+    log1p_t2 = math.log1p(t2)
+    inv_1p_t2 = 1.0 / (1.0 + t2)
+    frac = t2 * inv_1p_t2  # z^2 / (nu + z^2)
+    dx = -k_dx * t * inv_1p_t2
     dsigma = (2.0 * half_nu1 * frac - 1.0) * inv_sigma
     dnu = dnu_const - 0.5 * log1p_t2 + k_dnu * frac
-    return lp, dx, dnu, -dx, dsigma
+    return const - half_nu1 * log1p_t2, dx, dnu, -dx, dsigma
 
 
 # -------------------------------------------------------------------------- Censored
