@@ -9,9 +9,9 @@ averaging restarts with mu = log(10 * eps).
 """
 
 import numpy as np
-from numba import njit
 
 from .integrators import cholesky, kinetic_energy, leapfrog, sample_momentum, velocity
+from .jit import compiled
 from .state import DualAveragingState, Metric, WelfordState
 
 DA_GAMMA = 0.05
@@ -68,13 +68,13 @@ def proportional_schedule(tune):
 
 
 # -- dual averaging ----------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
+@compiled
 def dual_averaging_init(step_size, mu):
     """Start dual averaging at ``step_size`` shrinking towards ``exp(mu)``."""
     return DualAveragingState(np.log(step_size), 0.0, 0.0, 0.0, mu)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def dual_averaging_update(da, accept_stat, target):
     """One dual-averaging update from an acceptance statistic (Stan's stepsize_adaptation)."""
     if not (accept_stat >= 0.0):  # NaN
@@ -96,7 +96,7 @@ def welford_init(dim, dense):
     return WelfordState(0.0, np.zeros(dim), np.zeros(dim), m2_dense)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def welford_reset(w):
     """Empty the estimator in place (a new window starts)."""
     w.mean[:] = 0.0
@@ -105,7 +105,7 @@ def welford_reset(w):
     return WelfordState(0.0, w.mean, w.m2, w.m2_dense)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def welford_update(w, x, delta):
     """Add draw ``x``; ``delta`` is (dim,) scratch."""
     count = w.count + 1.0
@@ -121,12 +121,17 @@ def welford_update(w, x, delta):
     return WelfordState(count, w.mean, w.m2, w.m2_dense)
 
 
-@njit(cache=True, nogil=True)
-def update_metric(metric, w):
+@compiled
+def update_metric(metric, w, min_dense_draws):
     """Set the metric to the window's (co)variance, shrunk towards 1e-3 as Stan does.
 
-    With n draws: (n / (n + 5)) * cov + 1e-3 * (5 / (n + 5)) * I. A dense estimate that is
-    not positive definite (cannot happen in exact arithmetic) leaves the metric unchanged.
+    With n draws: (n / (n + 5)) * cov + 1e-3 * (5 / (n + 5)) * I. A dense metric is
+    estimated only from a window of at least ``min_dense_draws`` draws; a shorter window
+    sets it to the diagonal of variances. (With fewer draws than dimensions the dense
+    estimate is singular, and the shrinkage then gives a variance of ~1e-4 in every
+    direction the window did not see: NUTS recovers by building longer trajectories, a
+    fixed integration time cannot; see ``hmc``.) A dense estimate that is not positive
+    definite (cannot happen in exact arithmetic) leaves the metric unchanged.
     """
     n = w.count
     if n < 2.0:
@@ -134,7 +139,7 @@ def update_metric(metric, w):
     a = n / (n + REGULARIZATION_WEIGHT)
     b = REGULARIZATION_SCALE * REGULARIZATION_WEIGHT / (n + REGULARIZATION_WEIGHT)
     d = w.mean.size
-    if metric.dense:
+    if metric.dense and n >= min_dense_draws:
         cov = np.empty((d, d))
         for i in range(d):
             for j in range(d):
@@ -146,13 +151,19 @@ def update_metric(metric, w):
             metric.chol[:, :] = chol
             for i in range(d):
                 metric.inv_mass_diag[i] = cov[i, i]
-    else:
+        return
+    for i in range(d):
+        metric.inv_mass_diag[i] = a * w.m2[i] / (n - 1.0) + b
+    if metric.dense:
+        metric.inv_mass[:, :] = 0.0
+        metric.chol[:, :] = 0.0
         for i in range(d):
-            metric.inv_mass_diag[i] = a * w.m2[i] / (n - 1.0) + b
+            metric.inv_mass[i, i] = metric.inv_mass_diag[i]
+            metric.chol[i, i] = np.sqrt(metric.inv_mass_diag[i])
 
 
 # -- Stan's step-size heuristic -------------------------------------------------------------------
-@njit(cache=True, nogil=True)
+@compiled
 def find_reasonable_step_size(rng, fn, fdata, idata, state, metric, step_size, ws):
     """Double or halve ``step_size`` until one leapfrog step's acceptance crosses 0.8.
 
@@ -189,16 +200,17 @@ def find_reasonable_step_size(rng, fn, fdata, idata, state, metric, step_size, w
 
 
 # -- one warmup iteration ------------------------------------------------------------------------
-@njit(cache=True, nogil=True)
+@compiled
 def warmup_update(i, tune, in_window, window_end, accept_stat, target, position, da, welford,
-                  metric, scratch):
+                  metric, min_dense_draws, scratch):
     """Adapt after warmup iteration ``i``: returns ``(da, welford, step_size, window_closed)``.
 
     Updates the dual averaging with the iteration's acceptance statistic, feeds the draw
     to the (co)variance estimate inside slow windows, and updates the metric in place at a
-    window's end. When ``window_closed`` is True the caller re-initialises the step size
-    and restarts the dual averaging (sampler-specific). After the last warmup iteration
-    the step size is the dual-averaging iterate average.
+    window's end (dense only from windows of ``min_dense_draws`` draws or more). When
+    ``window_closed`` is True the caller re-initialises the step size and restarts the dual
+    averaging (sampler-specific). After the last warmup iteration the step size is the
+    dual-averaging iterate average.
     """
     da = dual_averaging_update(da, accept_stat, target)
     step_size = np.exp(da.log_step)
@@ -206,7 +218,7 @@ def warmup_update(i, tune, in_window, window_end, accept_stat, target, position,
     if in_window[i]:
         welford = welford_update(welford, position, scratch)
         if window_end[i]:
-            update_metric(metric, welford)
+            update_metric(metric, welford, min_dense_draws)
             welford = welford_reset(welford)
             closed = True
     if i == tune - 1:

@@ -6,15 +6,15 @@ is recompiled for a new model.
 """
 
 import numpy as np
-from numba import njit
 
+from .jit import compiled
 from .state import PositionState
 
 DIVERGENCE_THRESHOLD = 1000.0
 """An energy error (H - H0) above this marks a divergent trajectory (Stan's max_deltaH)."""
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def logp_grad(fn, theta, grad, fdata, idata):
     """Log density at ``theta`` (gradient into ``grad``), with NaN and +inf mapped to -inf.
 
@@ -30,7 +30,7 @@ def logp_grad(fn, theta, grad, fdata, idata):
     return lp
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def init_state(position, fn, fdata, idata):
     """A chain's state at ``position``: a copy of it, its log density and gradient."""
     q = position.copy()
@@ -39,7 +39,7 @@ def init_state(position, fn, fdata, idata):
     return PositionState(q, lp, g)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def velocity(metric, p, out):
     """out = M^-1 p (Stan's ``dtau_dp``, the "sharp" momentum)."""
     d = p.size
@@ -54,7 +54,7 @@ def velocity(metric, p, out):
             out[i] = metric.inv_mass_diag[i] * p[i]
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def kinetic_energy(p, v):
     """0.5 p' M^-1 p, given the velocity ``v`` = M^-1 p."""
     s = 0.0
@@ -63,7 +63,7 @@ def kinetic_energy(p, v):
     return 0.5 * s
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def sample_momentum(rng, metric, out):
     """Draw p ~ N(0, M) with M = inv_mass^-1: p = L^-T z where inv_mass = L L'."""
     d = out.size
@@ -81,7 +81,7 @@ def sample_momentum(rng, metric, out):
             out[i] /= np.sqrt(metric.inv_mass_diag[i])
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def leapfrog(fn, fdata, idata, metric, q, p, g, step_size, v):
     """One leapfrog step of size ``step_size`` (negative to go back), in place.
 
@@ -104,7 +104,7 @@ def leapfrog(fn, fdata, idata, metric, q, p, g, step_size, v):
     return lp
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def cholesky(a, out):
     """Lower Cholesky factor of the symmetric matrix ``a`` into ``out``.
 

@@ -8,23 +8,26 @@ restarts at 2.38 / sqrt(dim), optimal for a Gaussian with the right covariance.
 """
 
 import numpy as np
-from numba import njit
 
 from .adaptation import dual_averaging_init, warmup_update
 from .integrators import init_state as init  # noqa: F401  (the kernel's init)
 from .integrators import logp_grad
-from .state import (STAT_ACCEPT, STAT_LP, STAT_STEP, MetropolisInfo, PositionState)
+from .jit import compiled
+from .state import MetropolisInfo, PositionState, record_draw
 
 DEFAULT_TARGET_ACCEPT = 0.234
+MIN_DENSE_DRAWS_PER_DIM = 0
+"""The proposal covariance is estimated from every window (``proportional_schedule``'s are
+long)."""
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def default_scale(dim):
     """2.38 / sqrt(dim): the optimal scale for a Gaussian target with known covariance."""
     return 2.38 / np.sqrt(dim)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def step(rng, state, fn, fdata, idata, scale, metric):
     """One Metropolis transition: ``(state, MetropolisInfo)``."""
     d = state.position.size
@@ -51,9 +54,9 @@ def step(rng, state, fn, fdata, idata, scale, metric):
     return state, MetropolisInfo(accept, False)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def run_chunk(fn, fdata, idata, rng, start, stop, tune, in_window, window_end, target,
-              state, step_size, da, welford, metric, draws, stats):
+              state, step_size, da, welford, metric, min_dense_draws, draws, stats):
     """Iterations ``start``..``stop - 1`` of a chain (warmup first), writing draws in place.
 
     Returns ``(state, step_size, da, welford, n_grad_evals, n_divergent)`` to continue
@@ -68,14 +71,10 @@ def run_chunk(fn, fdata, idata, rng, start, stop, tune, in_window, window_end, t
         if i < tune:
             da, welford, step_size, closed = warmup_update(
                 i, tune, in_window, window_end, info.acceptance_rate, target,
-                state.position, da, welford, metric, scratch)
+                state.position, da, welford, metric, min_dense_draws, scratch)
             if closed:
                 step_size = default_scale(state.position.size)
                 da = dual_averaging_init(step_size, np.log(step_size))
         else:
-            k = i - tune
-            draws[k, :] = state.position
-            stats[k, STAT_LP] = state.logdensity
-            stats[k, STAT_ACCEPT] = info.acceptance_rate
-            stats[k, STAT_STEP] = used
+            record_draw(draws, stats, i - tune, state, info.acceptance_rate, used)
     return state, step_size, da, welford, n_evals, 0

@@ -15,21 +15,23 @@
 
 The recursion of Stan's ``build_tree`` is unrolled into a loop over the new subtree's
 leaves with one pending left subtree per level (leaf n completes the subtrees whose
-sizes divide n + 1), so all memory is one preallocated workspace.
+sizes divide n + 1), so all memory is one preallocated workspace. The warmup loop is
+``hamiltonian.run_chunk``.
 """
 
 import numpy as np
-from numba import njit
 
-from .adaptation import dual_averaging_init, find_reasonable_step_size, warmup_update
 from .integrators import (DIVERGENCE_THRESHOLD, kinetic_energy, leapfrog, sample_momentum,
                           velocity)
 from .integrators import init_state as init  # noqa: F401  (the kernel's init)
-from .state import (STAT_ACCEPT, STAT_DEPTH, STAT_DIVERGING, STAT_ENERGY, STAT_ENERGY_ERROR,
-                    STAT_LP, STAT_MAXDEPTH, STAT_NSTEPS, STAT_STEP, NUTSInfo, PositionState)
+from .jit import compiled
+from .state import PositionState, TrajectoryInfo
 
 DEFAULT_MAX_TREEDEPTH = 10
 DEFAULT_TARGET_ACCEPT = 0.8
+MIN_DENSE_DRAWS_PER_DIM = 0
+"""A dense metric is estimated from every window, however short, as in Stan: NUTS's
+trajectories lengthen until they cross a direction the metric underestimates."""
 
 # Workspace rows. Rows 0-3 / 4-7: position, momentum, gradient, sharp momentum at the
 # backward / forward end of the trajectory.
@@ -46,13 +48,13 @@ _BLOCK = 7
 _TREE = 14        # the subtree being built; pending left subtrees follow, one per level
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def workspace_rows(max_treedepth):
     """Rows of the (rows, dim) NUTS workspace for a given maximum tree depth."""
     return _TREE + _BLOCK * (max_treedepth + 1)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _dot(a, b):
     s = 0.0
     for i in range(a.size):
@@ -60,13 +62,13 @@ def _dot(a, b):
     return s
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _no_uturn(ps_minus, ps_plus, rho):
     """Generalized no-U-turn criterion of a trajectory with summed momenta ``rho``."""
     return _dot(ps_plus, rho) > 0.0 and _dot(ps_minus, rho) > 0.0
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _merge_ok(ps_outer_l, ps_inner_l, p_inner_l, rho_l, ps_inner_r, p_inner_r, ps_outer_r,
               rho_r, tmp):
     """No U-turn across two adjacent sub-trajectories L and R (order-symmetric).
@@ -83,7 +85,7 @@ def _merge_ok(ps_outer_l, ps_inner_l, p_inner_l, rho_l, ps_inner_r, p_inner_r, p
     return _no_uturn(ps_inner_l, ps_outer_r, tmp)
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _log_add_exp(a, b):
     if a == -np.inf:
         return b
@@ -93,7 +95,7 @@ def _log_add_exp(a, b):
     return m + np.log(np.exp(a - m) + np.exp(b - m))
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def _build_subtree(rng, fn, fdata, idata, metric, ws, end, eps, depth, h0, lp_end, scal):
     """Extend the trajectory by 2**depth leapfrog steps of size ``eps`` from end ``end``.
 
@@ -164,9 +166,9 @@ def _build_subtree(rng, fn, fdata, idata, metric, ws, end, eps, depth, h0, lp_en
     return True, lp_end, lsw, lp_prop, h_prop, n_leapfrog, sum_accept, False
 
 
-@njit(cache=True, nogil=True)
+@compiled
 def step(rng, state, fn, fdata, idata, step_size, metric, max_treedepth, ws):
-    """One NUTS transition: ``(state, NUTSInfo)``; ``ws`` from ``workspace_rows``."""
+    """One NUTS transition: ``(state, TrajectoryInfo)``; ``ws`` from ``workspace_rows``."""
     scal = np.empty((max_treedepth + 1, 3))
     for e in (0, _END):
         ws[e + _Q, :] = state.position
@@ -221,46 +223,8 @@ def step(rng, state, fn, fdata, idata, step_size, metric, max_treedepth, ws):
         ws[_RHO, :] += ws[t + _B_RHO]
         if not ok:
             break
-    info = NUTSInfo(sum_accept / max(n_leapfrog, 1), depth, n_leapfrog,
-                    depth >= max_treedepth, diverging, h_sample, h_sample - h0)
+    info = TrajectoryInfo(sum_accept / max(n_leapfrog, 1), depth, n_leapfrog,
+                          depth >= max_treedepth, diverging, h_sample, h_sample - h0)
     if not moved:
         return state, info
     return PositionState(ws[_QS].copy(), lp_sample, ws[_GS].copy()), info
-
-
-@njit(cache=True, nogil=True)
-def run_chunk(fn, fdata, idata, rng, start, stop, tune, in_window, window_end, target,
-              state, step_size, da, welford, metric, max_treedepth, draws, stats):
-    """Iterations ``start``..``stop - 1`` of a chain (warmup first), writing draws in place.
-
-    Returns ``(state, step_size, da, welford, n_grad_evals, n_divergent)``.
-    """
-    ws = np.empty((workspace_rows(max_treedepth), state.position.size))
-    n_evals = 0
-    n_div = 0
-    for i in range(start, stop):
-        used = step_size
-        state, info = step(rng, state, fn, fdata, idata, step_size, metric, max_treedepth, ws)
-        n_evals += info.n_steps
-        n_div += info.diverging
-        if i < tune:
-            da, welford, step_size, closed = warmup_update(
-                i, tune, in_window, window_end, info.acceptance_rate, target,
-                state.position, da, welford, metric, ws[_TMP])
-            if closed:
-                step_size = find_reasonable_step_size(rng, fn, fdata, idata, state, metric,
-                                                      step_size, ws)
-                da = dual_averaging_init(step_size, np.log(10.0 * step_size))
-        else:
-            k = i - tune
-            draws[k, :] = state.position
-            stats[k, STAT_LP] = state.logdensity
-            stats[k, STAT_ACCEPT] = info.acceptance_rate
-            stats[k, STAT_STEP] = used
-            stats[k, STAT_DEPTH] = info.tree_depth
-            stats[k, STAT_NSTEPS] = info.n_steps
-            stats[k, STAT_MAXDEPTH] = info.reached_max_treedepth
-            stats[k, STAT_DIVERGING] = info.diverging
-            stats[k, STAT_ENERGY] = info.energy
-            stats[k, STAT_ENERGY_ERROR] = info.energy_error
-    return state, step_size, da, welford, n_evals, n_div

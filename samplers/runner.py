@@ -17,7 +17,7 @@ import numpy as np
 from numba import types
 from numba.core.ccallback import CFunc
 
-from . import hmc, metropolis, nuts
+from . import hamiltonian, hmc, metropolis, nuts
 from .adaptation import (dual_averaging_init, find_reasonable_step_size, proportional_schedule,
                          warmup_schedule, welford_init)
 from .state import STAT_NAMES, Metric
@@ -155,16 +155,21 @@ def run_chain(fn, fdata, idata, theta0, *, sampler="nuts", draws=1000, tune=1000
     if target_accept is None:
         target_accept = kernel.DEFAULT_TARGET_ACCEPT
     target_accept = _positive_float(target_accept, "target_accept", 1.0)
-    if sampler == "nuts":
-        max_treedepth = _positive_int(max_treedepth, "max_treedepth", 1)
-        if max_treedepth > 30:
-            raise ValueError(f"max_treedepth must be <= 30, got {max_treedepth}")
-        extra = (max_treedepth,)
-    elif sampler == "hmc":
-        path_length = hmc.DEFAULT_PATH_LENGTH if path_length is None else path_length
-        extra = (_positive_float(path_length, "path_length"),)
+    min_dense_draws = kernel.MIN_DENSE_DRAWS_PER_DIM * dim
+    if sampler == "metropolis":
+        run_chunk, extra = metropolis.run_chunk, (min_dense_draws,)
     else:
-        extra = ()
+        if sampler == "nuts":
+            max_treedepth = _positive_int(max_treedepth, "max_treedepth", 1)
+            if max_treedepth > 30:
+                raise ValueError(f"max_treedepth must be <= 30, got {max_treedepth}")
+            path_length = 0.0  # unused by NUTS
+        else:
+            path_length = hmc.DEFAULT_PATH_LENGTH if path_length is None else path_length
+            path_length = _positive_float(path_length, "path_length")
+            max_treedepth = 0  # unused by static HMC
+        run_chunk = hamiltonian.run_chunk
+        extra = (min_dense_draws, sampler == "nuts", max_treedepth, path_length)
     if init_step_size is not None:
         init_step_size = _positive_float(init_step_size, "init_step_size")
     if chunk_size is not None:
@@ -205,7 +210,7 @@ def run_chain(fn, fdata, idata, theta0, *, sampler="nuts", draws=1000, tune=1000
         phase = 0 if done < tune else 1
         end = min(done + chunk, tune if phase == 0 else total)
         t0 = time.perf_counter()
-        state, step_size, da, welford, evals, divs = kernel.run_chunk(
+        state, step_size, da, welford, evals, divs = run_chunk(
             fn, fdata, idata, rng, done, end, tune, in_window, window_end, target_accept,
             state, step_size, da, welford, metric, *extra, out_draws, out_stats)
         elapsed = time.perf_counter() - t0

@@ -1,4 +1,5 @@
-"""The small state objects the samplers pass around (NamedTuples, usable in nopython code).
+"""The small state objects the samplers pass around (NamedTuples, usable in nopython code),
+and the layout of the per-draw statistics buffer.
 
 Like BlackJAX, every kernel is a pure-looking ``step(rng, state, ...) -> (state, info)``;
 the adaptation states are threaded through the compiled warmup loop the same way, so a
@@ -8,6 +9,8 @@ chain can stop after any iteration and resume with identical results.
 from typing import NamedTuple
 
 import numpy as np
+
+from .jit import compiled
 
 
 class PositionState(NamedTuple):
@@ -77,38 +80,28 @@ class MetropolisInfo(NamedTuple):
     """whether the proposal was accepted."""
 
 
-class HMCInfo(NamedTuple):
-    """What one static-HMC transition did."""
+class TrajectoryInfo(NamedTuple):
+    """What one static-HMC or NUTS transition did (one type, so both share a compiled loop)."""
 
     acceptance_rate: float
-    """Metropolis acceptance probability min(1, exp(-energy error)) of the end point."""
-    n_steps: int
-    """leapfrog steps taken (fewer than planned if the trajectory diverged)."""
-    diverging: bool
-    """True if the energy error exceeded the divergence threshold or the density was not finite."""
-    energy: float
-    """Hamiltonian of the state the chain moved to (the initial one if rejected)."""
-    energy_error: float
-    """Hamiltonian at the trajectory's end minus its initial value."""
-
-
-class NUTSInfo(NamedTuple):
-    """What one NUTS transition did."""
-
-    acceptance_rate: float
-    """mean over all leapfrog states of min(1, exp(H0 - H)) (Stan's accept_stat__)."""
+    """HMC: min(1, exp(-energy error)) of the end point. NUTS: mean over all leapfrog
+    states of min(1, exp(H0 - H)) (Stan's accept_stat__)."""
     tree_depth: int
-    """number of doublings of the trajectory that were kept."""
+    """NUTS: number of doublings of the trajectory that were kept. HMC: 0."""
     n_steps: int
-    """leapfrog steps taken, i.e. gradient evaluations."""
+    """leapfrog steps taken, i.e. gradient evaluations (HMC: fewer than planned if the
+    trajectory diverged)."""
     reached_max_treedepth: bool
-    """True if the trajectory stopped only because of ``max_treedepth``."""
+    """NUTS: True if the trajectory stopped only because of ``max_treedepth``. HMC: False."""
     diverging: bool
-    """True if some leapfrog step had an energy error above the divergence threshold."""
+    """True if some leapfrog step had an energy error above the divergence threshold or a
+    density that is not finite."""
     energy: float
-    """Hamiltonian of the selected state (with its momentum)."""
+    """Hamiltonian of the state the chain moved to, with its momentum (HMC: the initial
+    one if the proposal was rejected)."""
     energy_error: float
-    """Hamiltonian of the selected state minus the initial Hamiltonian."""
+    """HMC: Hamiltonian at the trajectory's end minus its initial value. NUTS: of the
+    selected state minus the initial one."""
 
 
 STAT_NAMES = ("lp", "acceptance_rate", "step_size", "tree_depth", "n_steps",
@@ -116,3 +109,12 @@ STAT_NAMES = ("lp", "acceptance_rate", "step_size", "tree_depth", "n_steps",
 """Columns of the per-draw statistics buffer, with ArviZ's ``sample_stats`` names."""
 (STAT_LP, STAT_ACCEPT, STAT_STEP, STAT_DEPTH, STAT_NSTEPS, STAT_MAXDEPTH, STAT_DIVERGING,
  STAT_ENERGY, STAT_ENERGY_ERROR) = range(len(STAT_NAMES))
+
+
+@compiled
+def record_draw(draws, stats, k, state, acceptance_rate, step_size):
+    """Write post-warmup draw ``k`` and the statistics every sampler has."""
+    draws[k, :] = state.position
+    stats[k, STAT_LP] = state.logdensity
+    stats[k, STAT_ACCEPT] = acceptance_rate
+    stats[k, STAT_STEP] = step_size

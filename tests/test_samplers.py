@@ -12,7 +12,7 @@ from numba import njit
 
 import bayeskit as bk
 from bayeskit.samplers import STAT_NAMES, ChainResult, run_chain
-from bayeskit.samplers import adaptation, hmc, integrators, metropolis, nuts
+from bayeskit.samplers import adaptation, hamiltonian, hmc, integrators, metropolis, nuts
 from bayeskit.samplers.state import Metric, WelfordState
 
 SAMPLERS = ["nuts", "hmc", "metropolis"]
@@ -104,7 +104,7 @@ def test_welford_matches_numpy(dense):
     if dense:
         np.testing.assert_allclose(w.m2_dense / 49, np.cov(x.T), rtol=1e-12)
     metric = _dense(np.eye(4)) if dense else _diag(np.ones(4))
-    adaptation.update_metric(metric, w)
+    adaptation.update_metric(metric, w, 0)
     expected = (50 / 55) * np.cov(x.T) + 1e-3 * (5 / 55) * np.eye(4)  # Stan's regularization
     if dense:
         np.testing.assert_allclose(metric.inv_mass, expected, rtol=1e-12)
@@ -113,6 +113,38 @@ def test_welford_matches_numpy(dense):
         np.testing.assert_allclose(metric.inv_mass_diag, np.diag(expected), rtol=1e-12)
     w = adaptation.welford_reset(w)
     assert isinstance(w, WelfordState) and w.count == 0 and not w.mean.any()
+
+
+def test_short_window_sets_a_diagonal_dense_metric():
+    """A dense metric from fewer than min_dense_draws draws: the diagonal of variances."""
+    x = np.random.default_rng(1).normal(size=(30, 4)) @ np.array(
+        [[1, 0.9, 0, 0], [0, 1, 0, 0], [0, 0, 2, 0], [0, 0, 1, 1.0]])
+    w = adaptation.welford_init(4, True)
+    for row in x:
+        w = adaptation.welford_update(w, row, np.empty(4))
+    expected = (30 / 35) * x.var(0, ddof=1) + 1e-3 * (5 / 35)
+    metric = _dense(np.array([[2.0, 0.5, 0, 0], [0.5, 2, 0, 0], [0, 0, 2, 0], [0, 0, 0, 2]]))
+    adaptation.update_metric(metric, w, 31)
+    np.testing.assert_allclose(metric.inv_mass, np.diag(expected), rtol=1e-12)
+    np.testing.assert_allclose(metric.chol, np.diag(np.sqrt(expected)), rtol=1e-12)
+    np.testing.assert_allclose(metric.inv_mass_diag, expected, rtol=1e-12)
+    adaptation.update_metric(metric, w, 30)  # enough draws: the full covariance
+    np.testing.assert_allclose(metric.inv_mass, (30 / 35) * np.cov(x.T)
+                               + 1e-3 * (5 / 35) * np.eye(4), rtol=1e-12)
+
+
+def test_stan_first_dense_window_is_singular_in_high_dimension():
+    """Why static HMC needs min_dense_draws: 25 draws of a 50-d posterior span 24 of its
+    directions, and Stan's shrinkage leaves a variance of 1e-3 * 5/30 in the other 26."""
+    x = np.random.default_rng(2).normal(size=(25, 50))
+    w = adaptation.welford_init(50, True)
+    for row in x:
+        w = adaptation.welford_update(w, row, np.empty(50))
+    metric = _dense(np.eye(50))
+    adaptation.update_metric(metric, w, 0)
+    eig = np.linalg.eigvalsh(metric.inv_mass)
+    np.testing.assert_allclose(eig[:26], 1e-3 * 5 / 30, rtol=1e-6)
+    assert eig[26:].min() > 0.1
 
 
 def test_cholesky_agrees_with_numpy_and_refuses_indefinite():
@@ -176,7 +208,7 @@ def test_kernels_have_blackjax_like_init_and_step(std_normal):
     assert 0 <= info.acceptance_rate <= 1 and not info.diverging
     new, info = hmc.step(rng, state, ld.fn, ld.fdata, ld.idata, 0.5, _diag(np.ones(3)), 2.0,
                          np.empty((4, 3)))
-    assert info.n_steps == 4
+    assert info.n_steps == 4 and info.tree_depth == 0
     new, info = metropolis.step(rng, state, ld.fn, ld.fdata, ld.idata, 0.5, _diag(np.ones(3)))
     assert info.accepted == (new is not state)
 
@@ -271,7 +303,7 @@ def test_new_log_density_does_not_recompile_samplers(std_normal, scaled_normal):
     _run(std_normal, "hmc")
     _run(std_normal, "metropolis")
     before = {k: list(m.run_chunk.signatures) for k, m in
-              {"nuts": nuts, "hmc": hmc, "metropolis": metropolis}.items()}
+              {"nuts and hmc": hamiltonian, "metropolis": metropolis}.items()}
 
     @njit
     def other(theta, grad):  # a model never seen before
@@ -283,7 +315,7 @@ def test_new_log_density_does_not_recompile_samplers(std_normal, scaled_normal):
         _run(ld, sampler)
         _run(scaled_normal, sampler, dense_mass=True)
     after = {k: list(m.run_chunk.signatures) for k, m in
-             {"nuts": nuts, "hmc": hmc, "metropolis": metropolis}.items()}
+             {"nuts and hmc": hamiltonian, "metropolis": metropolis}.items()}
     assert after == before
     assert all(len(sigs) == 1 for sigs in after.values())
 
@@ -313,6 +345,21 @@ def test_nan_density_is_a_rejection_not_a_crash(sampler):
         assert res.stats["diverging"].sum() > 0
     # truncated normal mean -phi(1)/Phi(1), a loose check (the exact ones are elsewhere)
     assert abs(res.draws[:, 0].mean() - (-0.2876)) < 0.15
+
+
+def test_step_size_zero_does_not_raise(std_normal):
+    """Dual averaging can drive the step size to 0.0 (exp underflow) when nothing is ever
+    accepted; compiled code must not raise ZeroDivisionError from inside a chain."""
+    ld = std_normal
+    state = hmc.init(np.ones(3), ld.fn, ld.fdata, ld.idata)
+    assert hmc.n_leapfrog_steps(2.0, 0.0) == hmc.MAX_STEPS
+    assert hmc.n_leapfrog_steps(2.0, 0.3) == 6 and hmc.n_leapfrog_steps(2.0, 5.0) == 1
+    new, info = hmc.step(np.random.default_rng(0), state, ld.fn, ld.fdata, ld.idata, 0.0,
+                         _diag(np.ones(3)), 2.0, np.empty((4, 3)))
+    assert info.n_steps == hmc.MAX_STEPS and np.array_equal(new.position, state.position)
+    new, info = nuts.step(np.random.default_rng(0), state, ld.fn, ld.fdata, ld.idata, 0.0,
+                          _diag(np.ones(3)), 3, np.empty((nuts.workspace_rows(3), 3)))
+    assert info.n_steps == 7 and info.reached_max_treedepth
 
 
 # -- bad input ----------------------------------------------------------------------------------
