@@ -27,21 +27,24 @@ modules). The repository's own ``__pycache__`` caches are neither used nor touch
 
    Columns: ``cold_s`` / ``cached_s`` first call minus a repeated call in the same process
    (the compile, or the load from the disk cache; for ``import`` and the model stages the
-   whole first call), ``call_s`` the repeated call (the work itself).
+   whole first call), ``cold_cpu_s`` the same in CPU seconds (less sensitive to the
+   machine's load), ``call_s`` the repeated call (the work itself).
 
 2. **Time to first draw** of a never-seen model once the samplers are cached (issue 4:
    target under 5 s). The 10-parameter regression of ``bench_nuts_vs_others`` (1000 rows,
-   intercept, 8 slopes, noise scale) in a fresh process with the warm ``NUMBA_CACHE_DIR`` of
-   part 1 and an empty ``BAYESKIT_CACHE_DIR``, so the model compiles and the samplers do not.
-   Each run checks both: every cache file that changed must belong to the new model (else
-   ``sampler_cache`` says ``RECOMPILED``), and the model's own files must be new. Columns:
-   ``startup_s`` process start to the script's first line; ``import_s`` ``import
-   bayeskit``; ``model_s`` data, model build and ``m.compile()``; ``sample_s`` the first
-   ``bk.sample(m, chains=1, draws=1, tune=0)`` (it also compiles the model's batch
-   functions); ``first_draw_s`` process start to that call's return (median of the runs is
-   the figure). A last, instrumented run breaks the time down: imports of the heavy
-   libraries one by one, the model's log density and batch functions separately, the
-   sampler (load + draw), and the rest of ``bk.sample``.
+   intercept, 8 slopes, noise scale) in a fresh process with the warm ``NUMBA_CACHE_DIR``
+   of part 1 and an empty ``BAYESKIT_CACHE_DIR``, so the model compiles and the samplers
+   do not. Each run checks both: no sampler cache file may change (else ``sampler_cache``
+   says ``RECOMPILED``), the model's own files must be new (``new_model_files``), and any
+   other cache file written (``other_new_files``: a helper compiled on first use) is
+   listed. Columns: ``startup_s`` process start to the script's first line; ``import_s``
+   ``import bayeskit``; ``model_s`` data, model build and ``m.compile()``; ``sample_s``
+   the first ``bk.sample(m, chains=1, draws=1, tune=0)`` (it also compiles the model's
+   batch functions); ``first_draw_s`` process start to that call's return (the median of
+   the runs is the figure); ``first_draw_cpu_s`` the CPU seconds the process used until
+   then (less sensitive to the machine's load). A last, instrumented run breaks the time
+   down: imports of the heavy libraries one by one, the model's log density and batch
+   functions separately, the sampler (load + draw), and the rest of ``bk.sample``.
 
 3. **ESS per second**, 4 chains x (tune + draws) in one process, each sampler on each of a
    10-d iid standard Gaussian, the regression and eight schools (non-centered), after one
@@ -53,6 +56,14 @@ modules). The repository's own ``__pycache__`` caches are neither used nor touch
    effective sample; ``max_rhat`` (worst of the runs) and ``divergences`` (all runs)
    flag runs whose ESS means little; ``ess_per_s_vs_nuts`` and ``grads_per_ess_vs_nuts``
    the ratios to NUTS on the same model (ESS/s above 1 and grads/ESS below 1: better).
+
+Numba's disk cache is keyed on each source file's modification time, so editing bayeskit
+while this runs makes the "cached" figures recompile (the script says so). On a busy
+tree, benchmark a snapshot of a commit (``samplers``/``models`` copied into the package)::
+
+    git archive HEAD | tar -x -C /tmp/snap
+    cp -r /tmp/snap/samplers /tmp/snap/models /tmp/snap/bayeskit/
+    PYTHONPATH=/tmp/snap python /tmp/snap/benchmarks/bench_samplers.py
 
 The machine is shared and noisy (the load average is printed with each part): only the
 ratios within one run mean anything, and absolute seconds only say where the time goes.
@@ -93,39 +104,36 @@ def tiny_model(bk, np):
     return m
 
 
-def _first_and_repeat(call):
-    """(seconds of the first call, seconds of an identical second call)."""
-    times = []
-    for _ in range(2):
-        t0 = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - t0)
-    return times
+def _timed(call):
+    """(wall seconds, CPU seconds of this process) of ``call()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    call()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def child_compile(args):
-    t0 = time.perf_counter()
+    """stage -> (wall s, CPU s) of the first call, and wall s of a repeat (or None)."""
+    import importlib
+
+    stages = {"import": (*_timed(lambda: importlib.import_module("bayeskit")), None)}
     import bayeskit as bk
-    stages = {"import": [time.perf_counter() - t0, None]}
     import numpy as np
     from bayeskit.samplers import run_chain
 
     m = tiny_model(bk, np)
-    t0 = time.perf_counter()
-    ld = m.compile()
-    stages["model"] = [time.perf_counter() - t0, None]
+    holder = {}
+    stages["model"] = (*_timed(lambda: holder.setdefault("ld", m.compile())), None)
+    ld = holder["ld"]
     thetas = np.zeros((1, ld.dim))
-    t0 = time.perf_counter()
-    ld.constrain_draws(thetas)
-    ld.log_likelihood_draws(thetas)
-    stages["model_batch"] = [time.perf_counter() - t0, None]
-    theta0 = np.zeros(ld.dim)
-    for name in SAMPLERS:
-        stages[name] = _first_and_repeat(lambda: run_chain(
-            ld.fn, ld.fdata, ld.idata, theta0, sampler=name, draws=10, tune=10,
-            rng=np.random.default_rng(0)))
-    stages["bk.sample"] = _first_and_repeat(lambda: bk.sample(
-        m, draws=10, tune=10, chains=1, seed=0, progressbar=False))
+    stages["model_batch"] = (*_timed(lambda: (ld.constrain_draws(thetas),
+                                              ld.log_likelihood_draws(thetas))), None)
+    calls = {name: (lambda name=name: run_chain(
+        ld.fn, ld.fdata, ld.idata, np.zeros(ld.dim), sampler=name, draws=10, tune=10,
+        rng=np.random.default_rng(0))) for name in SAMPLERS}
+    calls["bk.sample"] = lambda: bk.sample(m, draws=10, tune=10, chains=1, seed=0,
+                                           progressbar=False)
+    for stage, call in calls.items():
+        stages[stage] = (*_timed(call), _timed(call)[0])
     return stages
 
 
@@ -136,41 +144,50 @@ def _regression_model():
     return build_bayeskit("regression", MODELS["regression"]())
 
 
+class _Stamps(list):
+    """(step, wall clock, CPU seconds of this process so far) at the end of each step."""
+
+    def __call__(self, step):
+        self.append((step, time.time(), time.process_time()))
+
+
 def child_ttfd(args):
-    stamps = {"start": time.time()}
+    stamp = _Stamps()
+    stamp("start")
     import bayeskit as bk
-    stamps["import"] = time.time()
+    stamp("import")
     m = _regression_model()
-    stamps["model"] = time.time()
+    stamp("model")
     idata = bk.sample(m, draws=1, tune=0, chains=1, seed=0, progressbar=False)
-    stamps["draw"] = time.time()
+    stamp("draw")
     assert idata.posterior["beta"].shape == (1, 1, 8)
-    return {"stamps": stamps, "dim": m.compile().dim}
+    return stamp
 
 
 def child_ttfd_detail(args):
-    """The same work as child_ttfd, split into stages (stamps in order)."""
-    stamps = [("start", time.time())]
+    """The same work as child_ttfd, split into finer steps."""
+    stamp = _Stamps()
+    stamp("start")
     for lib in ("numpy", "numba", "scipy.stats", "pandas", "arviz", "bayeskit"):
         __import__(lib)
-        stamps.append((f"import {lib}", time.time()))
+        stamp(f"import {lib}")
     import bayeskit as bk
     import numpy as np
     from bayeskit.samplers import run_chain
 
     ld = _regression_model().compile()
-    stamps.append(("model build + logp compile", time.time()))
+    stamp("model build + logp compile")
     thetas = np.zeros((1, ld.dim))
     ld.constrain_draws(thetas)
-    stamps.append(("model values_batch compile", time.time()))
+    stamp("model values_batch compile")
     ld.log_likelihood_draws(thetas)
-    stamps.append(("model loglik_batch compile", time.time()))
+    stamp("model loglik_batch compile")
     run_chain(ld.fn, ld.fdata, ld.idata, thetas[0], sampler="nuts", draws=1, tune=0,
               rng=np.random.default_rng(0))
-    stamps.append(("nuts load + 1 draw", time.time()))
+    stamp("nuts load + 1 draw")
     bk.sample(ld, draws=1, tune=0, chains=1, seed=0, progressbar=False)
-    stamps.append(("bk.sample rest (init, ArviZ)", time.time()))
-    return {"stamps": stamps}
+    stamp("bk.sample rest (init, ArviZ)")
+    return stamp
 
 
 def _ess_run(m, sampler, args, seed):
@@ -270,15 +287,29 @@ def part_compile(root):
     cold, _ = _run_child("compile", numba_dir, model_dir)
     cached, _ = _run_child("compile", numba_dir, model_dir)
     rows = []
-    for stage, (first, repeat) in cold.items():
-        c_first, c_repeat = cached[stage]
+    for stage, (first, first_cpu, repeat) in cold.items():
+        c_first, _, c_repeat = cached[stage]
         rows.append({"stage": stage,
                      "cold_s": first - (repeat or 0.0),
+                     "cold_cpu_s": first_cpu - (repeat or 0.0),
                      "cached_s": c_first - (c_repeat or 0.0),
                      "call_s": repeat})
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}", na_rep="-"))
+    slow = table[table.stage.isin(SAMPLERS) & (table.cached_s > 1.0)]
+    if len(slow):
+        print(f"warning: {list(slow.stage)} compiled again in the cached process: were their "
+              "sources edited during the run?")
     return table
+
+
+def _steps(stamps, spawned):
+    """[(step, wall seconds, CPU seconds)] from a child's stamps; the first step is the
+    interpreter's start (spawn to the script's first line)."""
+    steps = [("interpreter start", stamps[0][1] - spawned, stamps[0][2])]
+    for (_, prev_wall, prev_cpu), (step, wall, cpu) in zip(stamps, stamps[1:]):
+        steps.append((step, wall - prev_wall, cpu - prev_cpu))
+    return steps
 
 
 def part_ttfd(root, repeats):
@@ -297,35 +328,39 @@ def part_ttfd(root, repeats):
         result, spawned = _run_child("ttfd_detail" if detail else "ttfd", numba_dir,
                                      model_dir)
         changed = _changed(before, _snapshot(numba_dir))
-        # NUMBA_CACHE_DIR/<dir name>_<hash of its path>/: the new model's subfolder
+        # NUMBA_CACHE_DIR/<source dir name>_<hash of its path>/<file>
         model_files = [p for p in changed if p.startswith(os.path.basename(model_dir) + "_")]
-        others = [p for p in changed if p not in model_files]
+        sampler_files = [p for p in changed if p.startswith("samplers_")]
+        others = [p for p in changed if p not in model_files + sampler_files]
+        if sampler_files:
+            print(f"  run {i}: sampler cache files changed (recompiled; were the sources "
+                  f"edited during the run?): {sampler_files}")
         if others:
-            print(f"  run {i}: cache files outside the new model changed (recompiled): "
-                  f"{others}")
+            print(f"  run {i}: other compiled helpers written to the cache (first use, or "
+                  f"edited sources): {others}")
         if not model_files or any(p in before for p in model_files):
             print(f"  run {i}: the model's cache files were not all new: {model_files}")
-        check = "warm" if not others else "RECOMPILED"
+        check = "RECOMPILED" if sampler_files else "warm"
+        steps = _steps(result, spawned)
         if detail:
-            stamps = result["stamps"]
-            steps = [("interpreter start", stamps[0][1] - spawned)]
-            steps += [(name, t - prev) for (name, t), (_, prev) in zip(stamps[1:], stamps)]
-            detail_table = pd.DataFrame(steps, columns=["step", "seconds"])
+            detail_table = pd.DataFrame(steps, columns=["step", "seconds", "cpu_s"])
             detail_table["cumulative"] = detail_table.seconds.cumsum()
             continue
-        s = result["stamps"]
-        rows.append({"run": i, "startup_s": s["start"] - spawned,
-                     "import_s": s["import"] - s["start"],
-                     "model_s": s["model"] - s["import"], "sample_s": s["draw"] - s["model"],
-                     "first_draw_s": s["draw"] - spawned, "sampler_cache": check,
-                     "new_model_files": len(model_files)})
+        seconds = dict((name, sec) for name, sec, _ in steps)
+        rows.append({"run": i, "startup_s": seconds["interpreter start"],
+                     "import_s": seconds["import"], "model_s": seconds["model"],
+                     "sample_s": seconds["draw"],
+                     "first_draw_s": sum(sec for _, sec, _ in steps),
+                     "first_draw_cpu_s": sum(cpu for _, _, cpu in steps),
+                     "sampler_cache": check, "new_model_files": len(model_files),
+                     "other_new_files": len(others)})
     table = pd.DataFrame(rows)
     fmt = lambda v: f"{v:.3g}"  # noqa: E731
     print(table.to_string(index=False, float_format=fmt))
     median = statistics.median(table.first_draw_s)
     verdict = "meets" if median < TTFD_TARGET_S else "MISSES"
     print(f"median time to first draw: {median:.2f} s ({verdict} the {TTFD_TARGET_S:g} s "
-          "target)")
+          f"target); CPU time {statistics.median(table.first_draw_cpu_s):.2f} s")
     print(f"\nwhere the time goes (one instrumented run, {check} sampler cache):")
     print(detail_table.to_string(index=False, float_format=fmt))
     return table, detail_table, median
