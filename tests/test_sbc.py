@@ -88,10 +88,10 @@ def pvalues(result):
 @pytest.mark.slow
 @pytest.mark.parametrize("sampler", SAMPLERS)
 def test_sbc_ranks_uniform(model, sampler):
+    """Each sampler, at its default target acceptance, gives uniform ranks."""
     m, ld = model
-    settings = dict(SETTINGS[sampler])
     result = run_sbc(m, ld, quantities, sampler=sampler, n_sims=N_SIMS,
-                     n_posterior=N_POSTERIOR, seed=20181023, **settings)
+                     n_posterior=N_POSTERIOR, seed=20181023, **SETTINGS[sampler])
     p = pvalues(result)
     failed = {k: v for k, v in p.items() if v < ALPHA}
     assert not failed, (f"{sampler}: SBC ranks not uniform (chi-square p < {ALPHA:.2g}): "
