@@ -105,35 +105,34 @@ def tiny_model(bk, np):
 
 
 def _timed(call):
-    """(wall seconds, CPU seconds of this process) of ``call()``."""
+    """``call()``'s result, and its (wall seconds, CPU seconds of this process)."""
     wall, cpu = time.perf_counter(), time.process_time()
-    call()
-    return time.perf_counter() - wall, time.process_time() - cpu
+    out = call()
+    return out, (time.perf_counter() - wall, time.process_time() - cpu)
 
 
 def child_compile(args):
-    """stage -> (wall s, CPU s) of the first call, and wall s of a repeat (or None)."""
+    """stage -> [first call's (wall s, CPU s), a repeated call's (wall s, CPU s) or None]."""
     import importlib
 
-    stages = {"import": (*_timed(lambda: importlib.import_module("bayeskit")), None)}
+    stages = {"import": [_timed(lambda: importlib.import_module("bayeskit"))[1], None]}
     import bayeskit as bk
     import numpy as np
     from bayeskit.samplers import run_chain
 
     m = tiny_model(bk, np)
-    holder = {}
-    stages["model"] = (*_timed(lambda: holder.setdefault("ld", m.compile())), None)
-    ld = holder["ld"]
+    ld, seconds = _timed(m.compile)
+    stages["model"] = [seconds, None]
     thetas = np.zeros((1, ld.dim))
-    stages["model_batch"] = (*_timed(lambda: (ld.constrain_draws(thetas),
-                                              ld.log_likelihood_draws(thetas))), None)
+    stages["model_batch"] = [_timed(lambda: (ld.constrain_draws(thetas),
+                                             ld.log_likelihood_draws(thetas)))[1], None]
     calls = {name: (lambda name=name: run_chain(
         ld.fn, ld.fdata, ld.idata, np.zeros(ld.dim), sampler=name, draws=10, tune=10,
         rng=np.random.default_rng(0))) for name in SAMPLERS}
     calls["bk.sample"] = lambda: bk.sample(m, draws=10, tune=10, chains=1, seed=0,
                                            progressbar=False)
     for stage, call in calls.items():
-        stages[stage] = (*_timed(call), _timed(call)[0])
+        stages[stage] = [_timed(call)[1], _timed(call)[1]]
     return stages
 
 
@@ -287,13 +286,12 @@ def part_compile(root):
     cold, _ = _run_child("compile", numba_dir, model_dir)
     cached, _ = _run_child("compile", numba_dir, model_dir)
     rows = []
-    for stage, (first, first_cpu, repeat) in cold.items():
-        c_first, _, c_repeat = cached[stage]
-        rows.append({"stage": stage,
-                     "cold_s": first - (repeat or 0.0),
-                     "cold_cpu_s": first_cpu - (repeat or 0.0),
-                     "cached_s": c_first - (c_repeat or 0.0),
-                     "call_s": repeat})
+    for stage, (first, repeat) in cold.items():
+        (c_first, _), c_repeat = cached[stage]
+        base, c_base = repeat or (0.0, 0.0), c_repeat or (0.0, 0.0)
+        rows.append({"stage": stage, "cold_s": first[0] - base[0],
+                     "cold_cpu_s": first[1] - base[1], "cached_s": c_first - c_base[0],
+                     "call_s": repeat[0] if repeat else None})
     table = pd.DataFrame(rows)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}", na_rep="-"))
     slow = table[table.stage.isin(SAMPLERS) & (table.cached_s > 1.0)]
@@ -380,6 +378,10 @@ def part_ess(root, draws, tune, repeats):
     table["ess_per_s_vs_nuts"] = table.ess_per_s / table.model.map(nuts.ess_per_s)
     table["grads_per_ess_vs_nuts"] = table.grads_per_ess / table.model.map(nuts.grads_per_ess)
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    unconverged = table[table.max_rhat > 1.01]
+    if len(unconverged):
+        print("R-hat over 1.01 (ESS not reliable): " + ", ".join(
+            f"{r.sampler} on {r.model}" for r in unconverged.itertuples()))
     print(f"({_load()})")
     return table
 
