@@ -197,8 +197,8 @@ def test_censored_student_t_split_matches_unsplit_scipy_and_finite_differences()
 
 
 def test_mixed_normal_likelihoods_and_overflow():
-    """One model with a split Normal (scalar sigma), an unsplit one (vector sigma) and a
-    scalar Normal (no loop): values against scipy, gradient against finite differences;
+    """One model with split Normals (scalar sigma; a vector and a matrix), an unsplit one
+    (vector sigma) and a scalar Normal (no loop): values against scipy, gradient against finite differences;
     an overflowing scale gives -inf, never NaN."""
     m = bk.Model()
     Xd = m.data("X", X)
@@ -208,6 +208,8 @@ def test_mixed_normal_likelihoods_and_overflow():
     m.observe("y", bk.Normal(Xd @ beta, sigma), Y)
     m.observe("y2", bk.Normal(Xd @ beta, tau), Y[::-1].copy())
     m.observe("y3", bk.Normal(beta[0], sigma), 0.7)
+    y4 = X[:4] * 0.5 + 0.1  # a matrix: the split's constants sit before the nested loops
+    m.observe("y4", bk.Normal(beta[None, :] * Xd[:4], sigma), y4)
     src = generate(Layout(m))
     assert src.count("normal_row_grad as") == 1
     assert "continuous import normal_lpdf_grad as" in src
@@ -220,7 +222,8 @@ def test_mixed_normal_likelihoods_and_overflow():
            + st.halfnorm.logpdf(v["tau"]).sum() + np.log(v["sigma"]) + np.log(v["tau"]).sum()
            + st.norm.logpdf(Y, mu, v["sigma"]).sum()
            + st.norm.logpdf(Y[::-1], mu, v["tau"]).sum()
-           + st.norm.logpdf(0.7, v["beta"][0], v["sigma"]))
+           + st.norm.logpdf(0.7, v["beta"][0], v["sigma"])
+           + st.norm.logpdf(y4, v["beta"][None, :] * X[:4], v["sigma"]).sum())
     assert ld.logp(theta) == pytest.approx(ref, rel=1e-12)
     check_grad(ld, theta)
     np.testing.assert_allclose(ld.log_likelihood_draws(theta[None, :])["y"][0],
