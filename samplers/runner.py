@@ -132,7 +132,8 @@ def run_chain(fn, fdata, idata, theta0, *, sampler="nuts", draws=1000, tune=1000
         for NUTS and HMC and 0.234 for Metropolis.
     max_treedepth : NUTS's maximum number of trajectory doublings.
     dense_mass : adapt a dense metric (HMC/NUTS mass matrix, Metropolis proposal
-        covariance) instead of a diagonal one.
+        covariance) instead of a diagonal one. Static HMC estimates it only from warmup
+        windows of at least 4 * dim draws (shorter ones set the diagonal; see ``hmc``).
     path_length : HMC's integration time (default ``hmc.DEFAULT_PATH_LENGTH`` = 2).
     init_step_size : first step size (HMC/NUTS; default 1, then Stan's heuristic when
         tuning) or proposal scale (Metropolis; default 2.38 / sqrt(dim)).
