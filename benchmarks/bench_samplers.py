@@ -20,8 +20,9 @@ modules). The repository's own ``__pycache__`` caches are neither used nor touch
    * ``model_batch``  the model's batch functions ``bk.sample`` needs after the chains
      (constrained values, pointwise log-likelihood);
    * ``nuts``, ``hmc``, ``metropolis``  ``run_chain`` (10 tune + 10 draws) on the model's
-     cfunc. Compiled helpers shared by the samplers (adaptation, step-size search) are
-     charged to the first one, nuts;
+     cfunc. Compiled code the samplers share (adaptation, step-size search, and the one
+     warmup loop of HMC and NUTS, ``hamiltonian.run_chunk``) is charged to the first that
+     runs, nuts: hmc then costs next to nothing;
    * ``bk.sample``    the driver around the chains (initial points, ArviZ packing), one
      chain of the already-loaded NUTS.
 
