@@ -23,7 +23,7 @@ from ._special import (HALF_LOG_2PI, INF, LOG_2, LOG_2PI, LOG_PI, SQRT_2, bessel
 from .base import (Distribution, check_finite, check_positive, check_real,
                    elementwise_logpdf)
 from .cumulative import (Cumulative, log1mexp, log_regularized_beta,
-                         log_regularized_gamma)
+                         log_regularized_gamma, regularized_beta)
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
 NINF = -INF
@@ -350,10 +350,15 @@ def weibull_lpdf_grad(x, alpha, beta):
 # --------------------------------------------------------------------- TruncatedNormal
 @_jit
 def _log_normal_mass(a, b):
-    """``log(Phi(b) - Phi(a))`` for a < b, from the upper tail when both are positive."""
-    if a > 0.0:
+    """``log(Phi(b) - Phi(a))`` for a <= b: a difference of log tails when both are
+    beyond 1/2 on one side (upper tail if positive), else of erf, which stays exact
+    for a narrow interval near 0 where Phi(b) and Phi(a) are two close values of 1/2."""
+    if a >= 0.5:
         return log_diff_exp(log_ndtr(-a), log_ndtr(-b))
-    return log_diff_exp(log_ndtr(b), log_ndtr(a))
+    if b <= -0.5:
+        return log_diff_exp(log_ndtr(b), log_ndtr(a))
+    mass = 0.5 * (math.erf(b / SQRT_2) - math.erf(a / SQRT_2))
+    return math.log(mass) if mass > 0.0 else NINF
 
 
 @_jit
@@ -466,24 +471,59 @@ def _t_split(t, nu):
     return np.where(small, one, other), np.where(small, other, one)
 
 
+def _log_beta_leading(log_x, a, b):
+    """``log I_x(a, b)`` for x so small that it underflows: the leading term of
+    I_x(a, b) = x^a / (a B(a, b)) (1 + O(x))."""
+    return a * log_x - np.log(a) - sc.betaln(a, b)
+
+
+def _log_beta_leading_inverse(log_p, a, b):
+    """``log x`` with ``I_x(a, b) = p`` for such small x (the inverse of the above)."""
+    return (log_p + np.log(a) + sc.betaln(a, b)) / a
+
+
+def _abs_t_prob(t, nu, outside):
+    """``P(|T| > |t|)`` (``outside``) or ``P(|T| <= |t|)`` for a standard Student-t, and
+    its log, finite even where nu / (nu + t^2) or t^2 / (nu + t^2) underflows."""
+    a = 0.5 * nu
+    u, v = _t_split(t, nu)
+    shapes = (a, 0.5) if outside else (0.5, a)
+    x, y = (u, v) if outside else (v, u)
+    prob, log_prob = regularized_beta(*shapes, x, y), log_regularized_beta(*shapes, x, y)
+    with np.errstate(divide="ignore"):
+        log_x = (1.0 if outside else -1.0) * (np.log(nu) - 2.0 * np.log(np.abs(t)))
+    tiny = log_x < -700.0
+    if np.any(tiny):
+        log_lead = _log_beta_leading(log_x, *shapes)
+        prob = np.where(tiny, np.exp(log_lead), prob)
+        log_prob = np.where(tiny, log_lead, log_prob)
+    return prob, log_prob
+
+
 def _abs_t_tail(t, nu):
     """``P(|T| > |t|)`` for a standard Student-t and its log (finite far out)."""
-    u, v = _t_split(t, nu)
-    return sc.betainc(0.5 * nu, 0.5, u), log_regularized_beta(0.5 * nu, 0.5, u, v)
+    return _abs_t_prob(t, nu, outside=True)
 
 
 def _abs_t_quantile(nu, p_in, p_out):
     """``t >= 0`` with ``P(|T| <= t) = p_in`` and ``P(|T| > t) = p_out``.
 
-    With w = t^2 / (nu + t^2) ~ Beta(1/2, nu/2): w from ``p_in`` and 1 - w from
-    ``p_out``; the smaller of the two is used, so neither is a rounded difference.
+    With w = t^2 / (nu + t^2) ~ Beta(1/2, nu/2), both w and 1 - w are inverted
+    directly (no rounded difference) from the smaller of the two probabilities, which
+    the caller gives exactly.
     """
     a = 0.5 * nu
-    w = sc.betaincinv(0.5, a, p_in)
-    w_c = sc.betaincinv(a, 0.5, p_out)
-    use_w = w <= 0.5
-    w, w_c = np.where(use_w, w, 1.0 - w_c), np.where(use_w, 1.0 - w, w_c)
-    return np.sqrt(nu * w / w_c)
+    inner = p_in <= p_out
+    p = np.where(inner, p_in, p_out)
+    w = np.where(inner, sc.betaincinv(0.5, a, p), sc.betainccinv(0.5, a, p))
+    w_c = np.where(inner, sc.betainccinv(a, 0.5, p), sc.betaincinv(a, 0.5, p))
+    # far out (small nu) 1 - w underflows while t is representable, and near 0 (tiny
+    # p_in) w does: there the leading terms invert in log space
+    log_w_c = _log_beta_leading_inverse(np.log(p_out), a, 0.5)
+    log_w = _log_beta_leading_inverse(np.log(p_in), 0.5, a)
+    t = np.sqrt(nu * w / w_c)
+    t = np.where(log_w < -600.0, np.exp(0.5 * (np.log(nu) + log_w)), t)
+    return np.where(log_w_c < -600.0, np.exp(0.5 * (np.log(nu) - log_w_c)), t)
 
 
 def _gamma_quantile(alpha, p, p_c):
@@ -663,17 +703,16 @@ class HalfStudentT(Continuous):
     _lower = 0.0
 
     def _cdf(self, x, nu, sigma):
-        return sc.betainc(0.5, 0.5 * nu, _t_split(x / sigma, nu)[1])
+        return _abs_t_prob(x / sigma, nu, outside=False)[0]
 
     def _sf(self, x, nu, sigma):
-        return _abs_t_tail(x / sigma, nu)[0]
+        return _abs_t_prob(x / sigma, nu, outside=True)[0]
 
     def _logcdf(self, x, nu, sigma):
-        u, v = _t_split(x / sigma, nu)
-        return log_regularized_beta(0.5, 0.5 * nu, v, u)
+        return _abs_t_prob(x / sigma, nu, outside=False)[1]
 
     def _logsf(self, x, nu, sigma):
-        return _abs_t_tail(x / sigma, nu)[1]
+        return _abs_t_prob(x / sigma, nu, outside=True)[1]
 
     def _ppf(self, q, nu, sigma):
         return sigma * _abs_t_quantile(nu, q, 1.0 - q)
@@ -1055,10 +1094,10 @@ class Beta(Continuous):
     _upper = 1.0
 
     def _cdf(self, x, alpha, beta):
-        return sc.betainc(alpha, beta, x)
+        return regularized_beta(alpha, beta, x, 1.0 - x)
 
     def _sf(self, x, alpha, beta):
-        return sc.betaincc(alpha, beta, x)
+        return regularized_beta(beta, alpha, 1.0 - x, x)
 
     def _logcdf(self, x, alpha, beta):
         return log_regularized_beta(alpha, beta, x, 1.0 - x)
@@ -1227,9 +1266,30 @@ class TruncatedNormal(Continuous):
         _, above, total = self._log_normal_masses(x, *v)
         return above - total
 
-    def _ppf(self, q, *v):
-        # no closed form: scipy.stats.truncnorm's quantile (it works in log space)
-        return self._scipy(*v).ppf(q)
+    def _ppf(self, q, mu, sigma, lower, upper):
+        # Phi(z) = Phi(a) + q M (M the mass), counted from the nearer bound (q <= 1/2:
+        # from a with q, else from b with 1 - q) and written for whichever of Phi and
+        # 1 - Phi is small on that side, all in log space (log_ndtr, ndtri_exp)
+        a, b = (lower - mu) / sigma, (upper - mu) / sigma
+        log_mass = np.asarray(elementwise_logpdf(_log_normal_mass, a, (b,)))
+        from_a = q <= 0.5
+        bound = np.where(from_a, a, b)
+        log_part = np.log(np.where(from_a, q, 1.0 - q)) + log_mass
+        # from a: Phi(z) = Phi(a) + part, or 1 - Phi(z) = (1 - Phi(a)) - part if a > 0
+        # from b: 1 - Phi(z) = (1 - Phi(b)) + part, or Phi(z) = Phi(b) - part if b < 0
+        upper_side = np.where(from_a, a > 0, b >= 0)
+        grows = from_a != upper_side
+        log_bound = sc.log_ndtr(np.where(upper_side, -bound, bound))
+        with np.errstate(invalid="ignore"):
+            log_tail = np.where(grows, np.logaddexp(log_bound, log_part),
+                                log_bound + log1mexp(np.minimum(log_part - log_bound, 0.0)))
+        z = np.where(upper_side, -1.0, 1.0) * sc.ndtri_exp(log_tail)
+        # near 0 Phi(z) is close to 1/2 and loses z's digits: invert erf there instead,
+        # erf(z / sqrt 2) = erf(a / sqrt 2) + 2 q M (or from b with 1 - q)
+        sign = np.where(from_a, 1.0, -1.0)
+        target = sc.erf(bound / SQRT_2) + sign * 2.0 * np.exp(log_part)
+        z_near = SQRT_2 * sc.erfinv(np.clip(target, -1.0, 1.0))
+        return mu + sigma * np.where(np.abs(z) < 1.0, z_near, z)
 
     def default_transform(self):
         return _bounded_transform(_scalar_bound(self, "lower"), _scalar_bound(self, "upper"))
@@ -1281,8 +1341,12 @@ class SkewNormal(Continuous):
         return out
 
     def _ppf(self, q, mu, sigma, alpha):
-        # no closed form: scipy.stats.skewnorm's quantile
-        return scipy.stats.skewnorm(alpha, loc=mu, scale=sigma).ppf(q)
+        # no closed form: scipy.stats.skewnorm's quantile, always asked for a lower tail
+        # (it inverts to an absolute tolerance): ppf(q; alpha) = -ppf(1 - q; -alpha)
+        upper = q > 0.5
+        sign = np.where(upper, -1.0, 1.0)
+        z = sign * scipy.stats.skewnorm(sign * alpha).ppf(np.where(upper, 1.0 - q, q))
+        return self._newton_polish(mu + sigma * z, q, (mu, sigma, alpha))
 
     def default_transform(self):
         return tr.Identity()

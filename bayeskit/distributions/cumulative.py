@@ -59,11 +59,22 @@ def _log_beta_tail(a, b, x, y):
     return np.asarray(elementwise_logpdf(log_betainc, a, (b, x, y)))
 
 
+def regularized_beta(a, b, x, y):
+    """``I_x(a, b)``, the regularized incomplete beta function, with ``y = 1 - x`` given
+    separately and the smaller of the two used: ``I_x(a, b) = 1 - I_y(b, a)``, so an x
+    within rounding of 1 keeps its information. The complement is taken by
+    ``betaincc`` where the result is small, by ``1 - betainc`` where it is near 1
+    (scipy 1.17's ``betaincc(0.5, 0.5, 2.5e-20)`` returns exactly 1, not 1 - 1e-10)."""
+    with np.errstate(invalid="ignore"):
+        other = sc.betainc(b, a, y)
+        from_y = np.where(other < 0.5, 1.0 - other, sc.betaincc(b, a, y))
+        return np.where(x <= y, sc.betainc(a, b, x), from_y)
+
+
 def log_regularized_beta(a, b, x, y):
-    """``log I_x(a, b)``, the log regularized incomplete beta function; ``y = 1 - x`` is
-    passed separately so that x close to 1 keeps its precision."""
+    """``log I_x(a, b)``, the log regularized incomplete beta function (``y = 1 - x``)."""
     a, b, x, y = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, x, y)))
-    return _log_where_tiny(sc.betainc(a, b, x), _log_beta_tail, a, b, x, y)
+    return _log_where_tiny(regularized_beta(a, b, x, y), _log_beta_tail, a, b, x, y)
 
 
 def _log_gamma_lower_tail(a, y):
@@ -101,22 +112,19 @@ def discrete_ppf(cdf, sf, q, low, high, params):
 
     A bracket grows by doubling from ``low``, then bisection narrows it, evaluating
     ``cdf``/``sf`` hooks only inside the support. For q > 1/2 the test is
-    ``sf(k) <= 1 - q`` (1 - q is exact, where the cdf would round to 1), allowing one
-    ulp of q for the rounding of a q that was itself computed as a cdf.
+    ``sf(k) <= 1 - q`` (1 - q is exact, where the cdf would round to 1) or
+    ``cdf(k) >= q``, so that a q computed as cdf(k) maps back to k although the two
+    functions are computed separately and agree only to a few ulp.
     """
-    use_sf = q > 0.5
-    target = np.where(use_sf, 1.0 - q, q)
-    slack = np.where(use_sf, np.spacing(q), 0.0)
+    upper = q > 0.5
 
     def reached(k, sel):
-        s = use_sf[sel]
+        k, qs, up = k[sel], q[sel], upper[sel]
         sub = [p[sel] for p in params]
-        out = np.empty(s.shape, dtype=bool)
         with np.errstate(all="ignore"):
-            if np.any(s):
-                out[s] = sf(k[sel][s], *(p[s] for p in sub)) <= (target[sel] + slack[sel])[s]
-            if np.any(~s):
-                out[~s] = cdf(k[sel][~s], *(p[~s] for p in sub)) >= target[sel][~s]
+            out = cdf(k, *sub) >= qs
+            if np.any(up):
+                out[up] |= sf(k[up], *(p[up] for p in sub)) <= 1.0 - qs[up]
         return out
 
     low = np.broadcast_to(low, q.shape).astype(np.float64)
@@ -152,8 +160,22 @@ def root_ppf(cdf, sf, q, low, high, params):
             return np.where(upper, target - sf(x, *p), cdf(x, *p) - target)
 
     res = elementwise.find_root(excess, (low, high), args=(target, upper, *params),
-                                tolerances={"xatol": 0.0, "xrtol": 4 * np.finfo(float).eps})
+                                tolerances={"xatol": 0.0, "xrtol": 4 * np.finfo(float).eps,
+                                                        "fatol": 0.0, "frtol": 0.0})
     return np.asarray(res.x, dtype=np.float64)
+
+
+def _log_side(log_hook, hook, complement_hook, x, params):
+    """``log P`` from ``log_hook`` where P is the smaller side (hooks are accurate far
+    into their own tail), else as ``log1p(-(1 - P))``: a log near 0 keeps its relative
+    accuracy, and both sides agree on which of them is the small one."""
+    p, other = hook(x, *params), complement_hook(x, *params)
+    with np.errstate(invalid="ignore"):
+        out = np.log1p(-np.minimum(other, 1.0))
+    direct = ~(other < p)
+    if np.any(direct):
+        out[direct] = log_hook(x[direct], *(q[direct] for q in params))
+    return out
 
 
 # ------------------------------------------------------------------------------ mixin
@@ -172,11 +194,14 @@ class Cumulative:
         """The support as (low, high); a discrete family's low is its smallest value."""
         return self._lower, self._upper
 
+    # defaults from the log hooks: each side from the smaller one, so cdf + sf = 1
     def _cdf(self, x, *params):
-        return np.exp(self._logcdf(x, *params))
+        log_cdf, log_sf = self._logcdf(x, *params), self._logsf(x, *params)
+        return np.where(log_cdf <= log_sf, np.exp(log_cdf), -np.expm1(log_sf))
 
     def _sf(self, x, *params):
-        return np.exp(self._logsf(x, *params))
+        log_cdf, log_sf = self._logcdf(x, *params), self._logsf(x, *params)
+        return np.where(log_cdf <= log_sf, -np.expm1(log_cdf), np.exp(log_sf))
 
     def _logcdf(self, x, *params):
         return np.log(self._cdf(x, *params))
@@ -190,10 +215,30 @@ class Cumulative:
         search = discrete_ppf if self.is_discrete else root_ppf
         return search(self._cdf, self._sf, q, low, high, params)
 
+    def _newton_polish(self, x, q, params, steps=2):
+        """Newton steps on log cdf (q <= 1/2) or log sf toward q: brings a quantile from
+        a solver with an absolute tolerance to the relative accuracy of our tails."""
+        lower = q <= 0.5
+        log_target = np.log(np.where(lower, q, 1.0 - q))
+        for _ in range(steps):
+            with np.errstate(all="ignore"):
+                log_p = np.where(lower, self._logcdf_accurate(x, *params),
+                                 self._logsf_accurate(x, *params))
+                log_f = np.asarray(elementwise_logpdf(self.kernel, x, params))
+                step = (log_p - log_target) * np.exp(log_p - log_f)  # (log F)' = f / F
+            x = np.where(np.isfinite(step), x - np.where(lower, step, -step), x)
+        return x
+
     def _log_mass(self, low, high, params):
         """log P(low <= X <= high) by quadrature of this family's own log density."""
         return log_integral(lambda x, *p: elementwise_logpdf(self.kernel, x, p),
                             low, high, params)
+
+    def _logcdf_accurate(self, x, *params):
+        return _log_side(self._logcdf, self._cdf, self._sf, x, params)
+
+    def _logsf_accurate(self, x, *params):
+        return _log_side(self._logsf, self._sf, self._cdf, x, params)
 
     def _broadcast(self, x):
         """``x`` and the parameter arrays broadcast together (all of x's shape)."""
@@ -201,7 +246,7 @@ class Cumulative:
         return arrays[0], arrays[1:]
 
     # -- the common machinery ---------------------------------------------------------
-    def _evaluate(self, hook, x, below, above):
+    def _evaluate(self, hook, x, below, above, cap=1.0):
         x = np.asarray(x, dtype=np.float64)
         check_real("x", x)
         x, params = self._broadcast(x)
@@ -216,7 +261,9 @@ class Cumulative:
         out = np.where(is_below, below, above).astype(np.float64)
         if np.any(inside):
             with np.errstate(divide="ignore", under="ignore"):
-                out[inside] = hook(x[inside], *(p[inside] for p in params))
+                value = hook(x[inside], *(p[inside] for p in params))
+            # quadrature or a complement may overshoot a probability of 1 by an ulp
+            out[inside] = np.minimum(value, cap) if cap == 0.0 else np.clip(value, 0.0, cap)
         return float(out) if out.shape == () else out
 
     def cdf(self, x):
@@ -224,16 +271,18 @@ class Cumulative:
         return self._evaluate(self._cdf, x, 0.0, 1.0)
 
     def logcdf(self, x):
-        """log P(X <= x); finite wherever the true value is, far into the lower tail."""
-        return self._evaluate(self._logcdf, x, _NINF, 0.0)
+        """log P(X <= x); finite wherever the true value is, far into the lower tail, and
+        relatively accurate near 0 (from the survival function) in the upper one."""
+        return self._evaluate(self._logcdf_accurate, x, _NINF, 0.0, cap=0.0)
 
     def sf(self, x):
         """The survival function P(X > x) = 1 - cdf(x), accurate in the upper tail."""
         return self._evaluate(self._sf, x, 1.0, 0.0)
 
     def logsf(self, x):
-        """log P(X > x); finite wherever the true value is, far into the upper tail."""
-        return self._evaluate(self._logsf, x, 0.0, _NINF)
+        """log P(X > x); finite wherever the true value is, far into the upper tail, and
+        relatively accurate near 0 (from the cdf) in the lower one."""
+        return self._evaluate(self._logsf_accurate, x, 0.0, _NINF, cap=0.0)
 
     def ppf(self, q):
         """The quantile function: the smallest x with cdf(x) >= q, for q in [0, 1].
@@ -248,7 +297,8 @@ class Cumulative:
         out = np.where(q == 0.0, low, high).astype(np.float64)
         inside = (q > 0.0) & (q < 1.0)
         if np.any(inside):
-            with np.errstate(divide="ignore", under="ignore"):
+            # a quantile beyond the float range is +-inf
+            with np.errstate(divide="ignore", under="ignore", over="ignore"):
                 out[inside] = self._ppf(q[inside], *(p[inside] for p in params))
         return float(out) if out.shape == () else out
 

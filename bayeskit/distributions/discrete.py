@@ -21,7 +21,8 @@ from ._special import (INF, digamma_diff, lchoose, lgamma_diff, log_sigmoid,
 from .base import (Distribution, check_finite, check_finite_vector, check_nonnegative,
                    check_nonnegative_integer, check_positive, check_probability,
                    check_simplex, elementwise_logpdf)
-from .cumulative import Cumulative, log1mexp, log_regularized_beta, log_regularized_gamma
+from .cumulative import (Cumulative, log1mexp, log_regularized_beta, log_regularized_gamma,
+                         regularized_beta)
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
 NINF = -INF
@@ -408,10 +409,12 @@ class Binomial(Discrete):
 
     # P(X <= k) = I_{1-p}(n - k, k + 1) and P(X > k) = I_p(k + 1, n - k), 0 <= k < n
     def _cdf(self, k, n, theta):
-        return sc.betainc(n - k, k + 1.0, self._p_pair(theta)[1])
+        p, q = self._p_pair(theta)
+        return regularized_beta(n - k, k + 1.0, q, p)
 
     def _sf(self, k, n, theta):
-        return sc.betainc(k + 1.0, n - k, self._p_pair(theta)[0])
+        p, q = self._p_pair(theta)
+        return regularized_beta(k + 1.0, n - k, p, q)
 
     def _logcdf(self, k, n, theta):
         p, q = self._p_pair(theta)
@@ -551,12 +554,12 @@ class NegativeBinomial(Discrete):
 
     # P(X <= k) = I_p(n, k + 1) and P(X > k) = I_{1-p}(k + 1, n)
     def _cdf(self, k, a, b):
-        n, p, _ = self._p_pair(a, b)
-        return sc.betainc(n, k + 1.0, p)
+        n, p, q = self._p_pair(a, b)
+        return regularized_beta(n, k + 1.0, p, q)
 
     def _sf(self, k, a, b):
-        n, _, q = self._p_pair(a, b)
-        return sc.betainc(k + 1.0, n, q)
+        n, p, q = self._p_pair(a, b)
+        return regularized_beta(k + 1.0, n, q, p)
 
     def _logcdf(self, k, a, b):
         n, p, q = self._p_pair(a, b)
