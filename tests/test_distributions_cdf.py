@@ -303,6 +303,8 @@ def test_ppf_of_cdf_round_trip(name, data):
         k = k[(np.exp(dist.logpdf(k)) > 8 * np.spacing(dist.cdf(k))) & (dist.cdf(k) < 1)]
         np.testing.assert_array_equal(dist.ppf(dist.cdf(k)), k)
         return
+    if name == "VonMises":
+        x = x[::3]  # each quantile is a root search over quadratures: keep it short
     q = dist.cdf(x)
     scale = np.abs(np.diff(ref.ppf([0.25, 0.75])))
     assert_close(dist.ppf(q), x, atol=1e-12 * scale + q_slack(dist, x, q),
@@ -310,7 +312,7 @@ def test_ppf_of_cdf_round_trip(name, data):
 
 
 # ------------------------------------------------------------- tails, against mpmath
-mp.mp.dps = 40
+mp.mp.dps = 30
 
 
 _SPLITS = [0, 1e-5, 1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1, 3, mp.inf]
@@ -323,7 +325,7 @@ def _quad(f, a, b):
         return mp.log(mp.quad(lambda s: f(b - s), _SPLITS))
     if b == mp.inf:
         return mp.log(mp.quad(lambda s: f(a + s), _SPLITS))
-    return mp.log(mp.quad(f, mp.linspace(a, b, 60)))
+    return mp.log(mp.quad(f, [a, b]))
 
 
 def _t_lower(t, nu):  # P(T <= t) for t < 0
@@ -346,9 +348,18 @@ def _von_mises_pdf(mu, kappa):
     return lambda t: mp.exp(kappa * mp.cos(t - mu)) / (2 * mp.pi * mp.besseli(0, kappa))
 
 
-def _binomial_cdf(k, n, p):
+def _von_mises_mass(mu, kappa, a, b, pieces=2):
+    """P(a <= X <= b), quadrature split at the mode (mu in [-pi, pi]) and around it,
+    or into ``pieces`` equal parts (for a far tail, whose mass sits at one end)."""
+    width = 5 / mp.sqrt(kappa)
+    inner = {c for c in (mu - width, mu, mu + width) if a < c < b}
+    points = set(mp.linspace(mp.mpf(a), mp.mpf(b), pieces + 1)) | inner
+    return mp.quad(_von_mises_pdf(mu, kappa), sorted(points))
+
+
+def _binomial_sum(js, n, p):
     p = mp.mpf(p)
-    return mp.fsum(mp.binomial(n, j) * p ** j * (1 - p) ** (n - j) for j in range(k + 1))
+    return mp.fsum(mp.binomial(n, j) * p ** j * (1 - p) ** (n - j) for j in js)
 
 
 def _beta_binomial_cdf(k, n, a, b):
@@ -394,15 +405,16 @@ TAILS = [
     (lambda: bk.SkewNormal(0.0, 1.0, -3.0), "logcdf", -40.0,
      lambda: mp.exp(_quad(_skew_pdf(-3), -mp.inf, -40))),
     (lambda: bk.VonMises(0.0, 500.0), "logcdf", -3.0,
-     lambda: mp.exp(_quad(_von_mises_pdf(0, 500), -mp.pi, -3))),
+     lambda: _von_mises_mass(0, 500, -mp.pi, -3, pieces=40)),
     (lambda: bk.VonMises(1.0, 500.0), "logsf", 3.0,
-     lambda: mp.exp(_quad(_von_mises_pdf(1, 500), 3, mp.pi))),
+     lambda: _von_mises_mass(1, 500, 3, mp.pi, pieces=40)),
     (lambda: bk.Poisson(3.0), "logsf", 3000.0, lambda: _gamma_p(3001, 3)),
     (lambda: bk.Poisson(log_rate=math.log(3000.0)), "logcdf", 3.0,
      lambda: _gamma_q(4, mp.exp(mp.log(3000)))),
-    (lambda: bk.Binomial(10000, 0.5), "logcdf", 3.0, lambda: _binomial_cdf(3, 10000, 0.5)),
+    (lambda: bk.Binomial(10000, 0.5), "logcdf", 3.0,
+     lambda: _binomial_sum(range(4), 10000, 0.5)),
     (lambda: bk.Binomial(10000, logit_p=-3.0), "logsf", 9000.0,
-     lambda: 1 - _binomial_cdf(9000, 10000, 1 / (1 + mp.exp(3)))),
+     lambda: _binomial_sum(range(9001, 10001), 10000, 1 / (1 + mp.exp(3)))),
     (lambda: bk.NegativeBinomial(3.0, 0.5), "logsf", 3000.0,
      lambda: mp.betainc(3001, 3, 0, 0.5, regularized=True)),
     (lambda: bk.NegativeBinomial(mu=1e200, alpha=2.0), "logcdf", 0.0,
@@ -433,10 +445,9 @@ def test_log_tails_against_mpmath(make, method, x, reference):
 def test_von_mises_mpmath(mu, kappa):
     """Concentrated von Mises (scipy approximates it by a normal) against quadrature."""
     dist = bk.VonMises(mu, kappa)
-    pdf = _von_mises_pdf(mu, kappa)
     for x in mu + np.array([-3.0, -1.0, 0.5, 2.0]) / math.sqrt(kappa):
-        cdf = mp.quad(pdf, mp.linspace(-mp.pi, x, 40))
-        sf = mp.quad(pdf, mp.linspace(x, mp.pi, 40))
+        cdf = _von_mises_mass(mu, kappa, -mp.pi, x)
+        sf = _von_mises_mass(mu, kappa, x, mp.pi)
         assert_close(dist.cdf(x), float(cdf), rtol=1e-10, what="cdf")
         assert_close(dist.sf(x), float(sf), rtol=1e-10, what="sf")
         assert_close(dist.ppf(float(cdf)), x, rtol=1e-10, what="ppf")

@@ -148,20 +148,26 @@ def discrete_ppf(cdf, sf, q, low, high, params):
         lo[gap] = np.where(r, lo[gap], mid[gap])
 
 
-def root_ppf(cdf, sf, q, low, high, params):
-    """Continuous quantile by bracketed root finding (scipy.optimize.elementwise), for
-    families whose cdf has no inverse; the equation is written in the tail (cdf or sf)
-    where q is smaller, so extreme quantiles keep their precision."""
+def root_ppf(logcdf, logsf, q, low, high, params):
+    """Continuous quantile by bracketed root finding (scipy.optimize.elementwise) on
+    [low, high], for families whose cdf has no inverse. The equation is written in log
+    space in the tail where q is smaller (log cdf(x) = log q, or log sf(x) = log(1 - q)),
+    so extreme quantiles keep their precision, and only that tail is evaluated."""
     upper = q > 0.5
-    target = np.where(upper, 1.0 - q, q)
+    log_target = np.log(np.where(upper, 1.0 - q, q))
 
-    def excess(x, target, upper, *p):
+    def excess(x, log_target, upper, *p):
+        out = np.empty(x.shape)
         with np.errstate(all="ignore"):
-            return np.where(upper, target - sf(x, *p), cdf(x, *p) - target)
+            if np.any(upper):
+                out[upper] = log_target[upper] - logsf(x[upper], *(v[upper] for v in p))
+            if np.any(~upper):
+                out[~upper] = logcdf(x[~upper], *(v[~upper] for v in p)) - log_target[~upper]
+        return out
 
-    res = elementwise.find_root(excess, (low, high), args=(target, upper, *params),
+    res = elementwise.find_root(excess, (low, high), args=(log_target, upper, *params),
                                 tolerances={"xatol": 0.0, "xrtol": 4 * np.finfo(float).eps,
-                                                        "fatol": 0.0, "frtol": 0.0})
+                                            "fatol": 0.0, "frtol": 0.0})
     return np.asarray(res.x, dtype=np.float64)
 
 
@@ -212,8 +218,9 @@ class Cumulative:
     def _ppf(self, q, *params):
         # discrete: integer search; continuous families without an inverse: root finding
         low, high = self._bounds(*params)
-        search = discrete_ppf if self.is_discrete else root_ppf
-        return search(self._cdf, self._sf, q, low, high, params)
+        if self.is_discrete:
+            return discrete_ppf(self._cdf, self._sf, q, low, high, params)
+        return root_ppf(self._logcdf, self._logsf, q, low, high, params)
 
     def _newton_polish(self, x, q, params, steps=2):
         """Newton steps on log cdf (q <= 1/2) or log sf toward q: brings a quantile from
