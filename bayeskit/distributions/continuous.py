@@ -22,8 +22,8 @@ from ._special import (HALF_LOG_2PI, INF, LOG_2, LOG_2PI, LOG_PI, SQRT_2, bessel
                        sq_over_one_plus_sq, lgamma_half_ratio, digamma_half_excess)
 from .base import (Distribution, check_finite, check_positive, check_real,
                    elementwise_logpdf)
-from .cumulative import (Cumulative, log1mexp, log_regularized_beta,
-                         log_regularized_gamma, regularized_beta)
+from .cumulative import (BetaTails, Cumulative, GammaTails, log1mexp,
+                         log_regularized_beta, regularized_beta)
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
 NINF = -INF
@@ -945,7 +945,7 @@ class Exponential(Continuous):
         return tr.Log()
 
 
-class Gamma(Continuous):
+class Gamma(GammaTails, Continuous):
     """Gamma(alpha, beta): shape ``alpha``, RATE ``beta`` (mean alpha/beta).
 
     scipy: ``gamma(a=alpha, scale=1/beta)``.
@@ -968,17 +968,8 @@ class Gamma(Continuous):
 
     _lower = 0.0
 
-    def _cdf(self, x, alpha, beta):
-        return sc.gammainc(alpha, beta * x)
-
-    def _sf(self, x, alpha, beta):
-        return sc.gammaincc(alpha, beta * x)
-
-    def _logcdf(self, x, alpha, beta):
-        return log_regularized_gamma(alpha, beta * x)
-
-    def _logsf(self, x, alpha, beta):
-        return log_regularized_gamma(alpha, beta * x, upper=True)
+    def _gamma_args(self, x, alpha, beta):
+        return alpha, beta * x, False
 
     def _ppf(self, q, alpha, beta):
         return _gamma_quantile(alpha, q, 1.0 - q) / beta
@@ -987,7 +978,7 @@ class Gamma(Continuous):
         return tr.Log()
 
 
-class InverseGamma(Continuous):
+class InverseGamma(GammaTails, Continuous):
     """InverseGamma(alpha, beta): ``1/X`` for X ~ Gamma(alpha, rate=beta); ``beta`` is the
     scale of the inverse. scipy: ``invgamma(a=alpha, scale=beta)``."""
 
@@ -1012,17 +1003,8 @@ class InverseGamma(Continuous):
     _lower = 0.0
 
     # X <= x exactly when the Gamma(alpha, rate beta) variable 1/X is >= 1/x
-    def _cdf(self, x, alpha, beta):
-        return Gamma._sf(self, 1.0 / x, alpha, beta)
-
-    def _sf(self, x, alpha, beta):
-        return Gamma._cdf(self, 1.0 / x, alpha, beta)
-
-    def _logcdf(self, x, alpha, beta):
-        return Gamma._logsf(self, 1.0 / x, alpha, beta)
-
-    def _logsf(self, x, alpha, beta):
-        return Gamma._logcdf(self, 1.0 / x, alpha, beta)
+    def _gamma_args(self, x, alpha, beta):
+        return alpha, beta / x, True
 
     def _ppf(self, q, alpha, beta):
         return beta / _gamma_quantile(alpha, 1.0 - q, q)
@@ -1031,7 +1013,7 @@ class InverseGamma(Continuous):
         return tr.Log()
 
 
-class ChiSquared(Continuous):
+class ChiSquared(GammaTails, Continuous):
     """ChiSquared(nu): ``nu`` degrees of freedom (Gamma(nu/2, rate 1/2)). scipy: ``chi2(df=nu)``."""
 
     support = "positive"
@@ -1052,17 +1034,8 @@ class ChiSquared(Continuous):
     _lower = 0.0
 
     # Gamma(nu/2, rate 1/2)
-    def _cdf(self, x, nu):
-        return Gamma._cdf(self, x, 0.5 * nu, 0.5)
-
-    def _sf(self, x, nu):
-        return Gamma._sf(self, x, 0.5 * nu, 0.5)
-
-    def _logcdf(self, x, nu):
-        return Gamma._logcdf(self, x, 0.5 * nu, 0.5)
-
-    def _logsf(self, x, nu):
-        return Gamma._logsf(self, x, 0.5 * nu, 0.5)
+    def _gamma_args(self, x, nu):
+        return 0.5 * nu, 0.5 * x, False
 
     def _ppf(self, q, nu):
         return Gamma._ppf(self, q, 0.5 * nu, 0.5)
@@ -1071,7 +1044,7 @@ class ChiSquared(Continuous):
         return tr.Log()
 
 
-class Beta(Continuous):
+class Beta(BetaTails, Continuous):
     """Beta(alpha, beta): shapes ``alpha``, ``beta`` on [0, 1]. scipy: ``beta(a=alpha, b=beta)``."""
 
     support = "[0, 1]"
@@ -1093,17 +1066,8 @@ class Beta(Continuous):
     _lower = 0.0
     _upper = 1.0
 
-    def _cdf(self, x, alpha, beta):
-        return regularized_beta(alpha, beta, x, 1.0 - x)
-
-    def _sf(self, x, alpha, beta):
-        return regularized_beta(beta, alpha, 1.0 - x, x)
-
-    def _logcdf(self, x, alpha, beta):
-        return log_regularized_beta(alpha, beta, x, 1.0 - x)
-
-    def _logsf(self, x, alpha, beta):
-        return log_regularized_beta(beta, alpha, 1.0 - x, x)
+    def _beta_args(self, x, alpha, beta):
+        return alpha, beta, x, 1.0 - x
 
     def _ppf(self, q, alpha, beta):
         return np.where(q <= 0.5, sc.betaincinv(alpha, beta, q),

@@ -315,3 +315,49 @@ class Cumulative:
         c = np.asarray(confidence, dtype=np.float64)
         check_probability("confidence", c)
         return self.ppf(0.5 * (1.0 - c)), self.ppf(0.5 * (1.0 + c))
+
+
+class BetaTails:
+    """Hooks for families whose cdf is a regularized incomplete beta function:
+    ``_beta_args(x, *params) -> (a, b, x, y)`` with cdf = I_x(a, b) (y = 1 - x given
+    exactly); the survival function is then I_y(b, a). Mixed in before the family base."""
+
+    def _cdf(self, x, *params):
+        return regularized_beta(*self._beta_args(x, *params))
+
+    def _sf(self, x, *params):
+        a, b, u, v = self._beta_args(x, *params)
+        return regularized_beta(b, a, v, u)
+
+    def _logcdf(self, x, *params):
+        return log_regularized_beta(*self._beta_args(x, *params))
+
+    def _logsf(self, x, *params):
+        a, b, u, v = self._beta_args(x, *params)
+        return log_regularized_beta(b, a, v, u)
+
+
+class GammaTails:
+    """Hooks for families whose cdf is a regularized incomplete gamma function:
+    ``_gamma_args(x, *params) -> (a, y, decreasing)``, cdf = P(a, y), or Q(a, y) when
+    y decreases as x grows (the inverse gamma, Poisson counts)."""
+
+    def _gamma_side(self, x, params, upper_tail):
+        a, y, decreasing = self._gamma_args(x, *params)
+        return a, y, upper_tail != decreasing
+
+    def _cdf(self, x, *params):
+        a, y, upper = self._gamma_side(x, params, False)
+        return sc.gammaincc(a, y) if upper else sc.gammainc(a, y)
+
+    def _sf(self, x, *params):
+        a, y, upper = self._gamma_side(x, params, True)
+        return sc.gammaincc(a, y) if upper else sc.gammainc(a, y)
+
+    def _logcdf(self, x, *params):
+        a, y, upper = self._gamma_side(x, params, False)
+        return log_regularized_gamma(a, y, upper=upper)
+
+    def _logsf(self, x, *params):
+        a, y, upper = self._gamma_side(x, params, True)
+        return log_regularized_gamma(a, y, upper=upper)

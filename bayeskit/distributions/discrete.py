@@ -21,8 +21,7 @@ from ._special import (INF, digamma_diff, lchoose, lgamma_diff, log_sigmoid,
 from .base import (Distribution, check_finite, check_finite_vector, check_nonnegative,
                    check_nonnegative_integer, check_positive, check_probability,
                    check_simplex, elementwise_logpdf)
-from .cumulative import (Cumulative, log1mexp, log_regularized_beta, log_regularized_gamma,
-                         regularized_beta)
+from .cumulative import BetaTails, Cumulative, GammaTails, log1mexp
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
 NINF = -INF
@@ -373,7 +372,7 @@ class Bernoulli(Discrete):
         return np.log(theta) if self.param_names == ("p",) else sc.log_expit(theta)
 
 
-class Binomial(Discrete):
+class Binomial(BetaTails, Discrete):
     """Binomial(n, p= | logit_p=): successes in ``n`` trials. scipy: ``binom(n, p)``."""
 
     def __init__(self, n, p=None, logit_p=None):
@@ -407,22 +406,10 @@ class Binomial(Discrete):
     def _bounds(self, n, theta):
         return 0.0, n
 
-    # P(X <= k) = I_{1-p}(n - k, k + 1) and P(X > k) = I_p(k + 1, n - k), 0 <= k < n
-    def _cdf(self, k, n, theta):
+    # P(X <= k) = I_{1-p}(n - k, k + 1), 0 <= k < n
+    def _beta_args(self, k, n, theta):
         p, q = self._p_pair(theta)
-        return regularized_beta(n - k, k + 1.0, q, p)
-
-    def _sf(self, k, n, theta):
-        p, q = self._p_pair(theta)
-        return regularized_beta(k + 1.0, n - k, p, q)
-
-    def _logcdf(self, k, n, theta):
-        p, q = self._p_pair(theta)
-        return log_regularized_beta(n - k, k + 1.0, q, p)
-
-    def _logsf(self, k, n, theta):
-        p, q = self._p_pair(theta)
-        return log_regularized_beta(k + 1.0, n - k, p, q)
+        return n - k, k + 1.0, q, p
 
 
 class BetaBinomial(Discrete):
@@ -465,7 +452,7 @@ class BetaBinomial(Discrete):
         return out
 
 
-class Poisson(Discrete):
+class Poisson(GammaTails, Discrete):
     """Poisson(rate= | log_rate=): counts with mean ``rate``. scipy: ``poisson(mu=rate)``."""
 
     def __init__(self, rate=None, log_rate=None):
@@ -489,21 +476,9 @@ class Poisson(Discrete):
     def _var(self, *v):
         return self._rate(v)
 
-    # P(X <= k) = Q(k + 1, rate) and P(X > k) = P(k + 1, rate)
-    def _rate_of(self, theta):
-        return theta if self.param_names == ("rate",) else np.exp(theta)
-
-    def _cdf(self, k, theta):
-        return sc.gammaincc(k + 1.0, self._rate_of(theta))
-
-    def _sf(self, k, theta):
-        return sc.gammainc(k + 1.0, self._rate_of(theta))
-
-    def _logcdf(self, k, theta):
-        return log_regularized_gamma(k + 1.0, self._rate_of(theta), upper=True)
-
-    def _logsf(self, k, theta):
-        return log_regularized_gamma(k + 1.0, self._rate_of(theta))
+    # P(X <= k) = Q(k + 1, rate)
+    def _gamma_args(self, k, theta):
+        return k + 1.0, self._rate((theta,)), True
 
 
 def _check_open_probability(name, v):
@@ -512,7 +487,7 @@ def _check_open_probability(name, v):
         raise ValueError(f"{name} must be in (0, 1], got {name}={v if v.ndim else float(v)}")
 
 
-class NegativeBinomial(Discrete):
+class NegativeBinomial(BetaTails, Discrete):
     """NegativeBinomial(n, p) or NegativeBinomial(mu=, alpha=).
 
     (n, p): failures before the ``n``-th success (n > 0 real), scipy ``nbinom(n, p)``.
@@ -552,22 +527,10 @@ class NegativeBinomial(Discrete):
             return a, b, 1.0 - b
         return b, b / (a + b), a / (a + b)
 
-    # P(X <= k) = I_p(n, k + 1) and P(X > k) = I_{1-p}(k + 1, n)
-    def _cdf(self, k, a, b):
+    # P(X <= k) = I_p(n, k + 1)
+    def _beta_args(self, k, a, b):
         n, p, q = self._p_pair(a, b)
-        return regularized_beta(n, k + 1.0, p, q)
-
-    def _sf(self, k, a, b):
-        n, p, q = self._p_pair(a, b)
-        return regularized_beta(k + 1.0, n, q, p)
-
-    def _logcdf(self, k, a, b):
-        n, p, q = self._p_pair(a, b)
-        return log_regularized_beta(n, k + 1.0, p, q)
-
-    def _logsf(self, k, a, b):
-        n, p, q = self._p_pair(a, b)
-        return log_regularized_beta(k + 1.0, n, q, p)
+        return n, k + 1.0, p, q
 
 
 class Geometric(Discrete):
