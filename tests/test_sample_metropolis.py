@@ -5,9 +5,9 @@ shrank the random-walk proposals until ~85% were accepted and the chains barely 
 """
 
 import numpy as np
-from numba import njit
 
 import bayeskit as bk
+import inference_densities as dens
 from bayeskit import arviz_adapter
 
 DIM = 10
@@ -15,19 +15,8 @@ SDS = np.linspace(0.5, 3.0, DIM)
 MEANS = np.linspace(-2.0, 2.0, DIM)
 
 
-@njit(cache=True)
-def _gaussian(theta, grad, fdata, idata):
-    n = theta.size
-    lp = 0.0
-    for i in range(n):
-        z = (theta[i] - fdata[i]) / fdata[n + i]
-        lp -= 0.5 * z * z
-        grad[i] = -z / fdata[n + i]
-    return lp
-
-
 def test_metropolis_targets_0234_and_recovers_a_gaussian():
-    ld = bk.LogDensity.from_numba(_gaussian, DIM, fdata=np.concatenate([MEANS, SDS]))
+    ld = dens.gaussian(MEANS, SDS)
     idata = bk.sample(ld, sampler="metropolis", draws=10000, tune=2000, chains=2, seed=3,
                       progressbar=False)
     accept = arviz_adapter.get_group(idata, "sample_stats")["acceptance_rate"].values
@@ -41,7 +30,7 @@ def test_metropolis_targets_0234_and_recovers_a_gaussian():
 
 
 def test_explicit_target_accept_is_honoured():
-    ld = bk.LogDensity.from_numba(_gaussian, DIM, fdata=np.concatenate([MEANS, SDS]))
+    ld = dens.gaussian(MEANS, SDS)
     idata = bk.sample(ld, sampler="metropolis", draws=500, tune=1000, chains=1, seed=1,
                       target_accept=0.5, progressbar=False)
     assert arviz_adapter.get_attrs(idata)["target_accept"] == 0.5
