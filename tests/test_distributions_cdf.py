@@ -557,3 +557,10 @@ def test_improper_and_multivariate():
                 getattr(dist, method)(arg)
     for dist in (bk.MvNormal(np.zeros(2), cov=np.eye(2)), bk.Dirichlet(np.ones(3))):
         assert not hasattr(dist, "cdf") and not hasattr(dist, "ppf")
+
+
+def test_symbolic_parameters_refuse():
+    d = bk.Normal(object(), 1.0)  # a stand-in for a model expression
+    for method in ("cdf", "logsf", "ppf"):
+        with pytest.raises(TypeError, match=r"\['mu'\] are model expressions"):
+            getattr(d, method)(0.5)

@@ -197,7 +197,7 @@ class Distribution:
             missing = [n for n in self.param_names if n not in self._numeric]
             raise TypeError(
                 f"{type(self).__name__}: parameters {missing} are model expressions; "
-                "logpdf/sample/mean/var need numeric parameters"
+                "logpdf, sample, mean, var and the cdf methods need numeric parameters"
             )
         return tuple(self._numeric[n] for n in self.param_names)
 
