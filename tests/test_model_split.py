@@ -16,6 +16,7 @@ import scipy.stats as st
 
 import bayeskit as bk
 from bayeskit.model.program import Layout, generate
+from bayeskit.model.model import kernel_path
 from bayeskit.model.split import SPLITS
 from bayeskit.model.testing import check_grad
 
@@ -74,22 +75,19 @@ def _assert_same(row, full, what):
 def test_split_kernels_equal_family_kernels(path):
     """``row(x, params, pre(invariant params))`` is the family kernel, value and gradient."""
     split = SPLITS[path]
-    full_grad = _resolve(path)
-    full_lpdf = _resolve(path.replace("_lpdf_grad", "_lpdf"))
-    pre, row_grad, row_lpdf = (_resolve(p) for p in (split.pre, split.row_grad,
-                                                      split.row_lpdf))
+    full = _resolve(path)
+    pre, row = _resolve(split.pre), _resolve(split.row)
     cases = CASES[path.split(":")[1]]
-    # the censored rows at a bound: x equal to a finite bound
-    cases = cases + [(c[-2],) + c[1:] for c in cases if "censored" in path and c[-2] > -INF]
-    cases = cases + [(c[-1],) + c[1:] for c in cases if "censored" in path and c[-1] < INF]
+    if "censored" in path:  # rows at a finite bound: the tail probabilities
+        cases = cases + [(c[-2],) + c[1:] for c in cases if c[-2] > -INF]
+        cases = cases + [(c[-1],) + c[1:] for c in cases if c[-1] < INF]
     n_finite = 0
     for x, *params in cases:
         consts = pre(*(params[j] for j in split.invariant))
         assert len(consts) == split.n_consts
-        what = f"{path} at x={x}, params={params}"
-        _assert_same(row_grad(x, *params, *consts), full_grad(x, *params), what)
-        _assert_same([row_lpdf(x, *params, *consts)], [full_lpdf(x, *params)], what)
-        n_finite += np.isfinite(full_lpdf(x, *params))
+        expected = full(x, *params)
+        _assert_same(row(x, *params, *consts), expected, f"{path} at x={x}, params={params}")
+        n_finite += np.isfinite(expected[0])
     assert n_finite >= _M  # the common case is covered, not only the edges
 
 
@@ -102,7 +100,7 @@ CAP = float(np.quantile(Y, 0.8))
 Y_CENS = np.minimum(Y, CAP)
 
 
-def _robust_model(*, vector_scale=False, vector_nu=False, censored=False):
+def _robust_model(*, vector_scale=False, vector_nu=False, censored=False, upper=CAP):
     """Student-t regression; ``vector_*`` writes a parameter as a vector of equal entries,
     the same density with that parameter no longer a loop-invariant scalar."""
     m = bk.Model()
@@ -116,13 +114,14 @@ def _robust_model(*, vector_scale=False, vector_nu=False, censored=False):
     dof = nu * ones if vector_nu else nu
     likelihood = bk.StudentT(dof, alpha + Xd @ beta, scale)
     if censored:
-        likelihood = bk.Censored(likelihood, upper=CAP)
+        likelihood = bk.Censored(likelihood, upper=upper)
     m.observe("y", likelihood, Y_CENS if censored else Y)
     return m
 
 
-def _uses_split(m, name):
-    return f"bayeskit.model.split import {name}_pre" in generate(Layout(m))
+def _uses_split(m, pre):
+    """Whether the generated code of ``m`` evaluates the split constants ``<pre>_pre``."""
+    return f"bayeskit.model.split import {pre}_pre as" in generate(Layout(m))
 
 
 def _theta(ld):
@@ -172,20 +171,15 @@ def test_student_t_split_matches_scipy_and_finite_differences(robust):
                                                       v["sigma"]), rtol=1e-12)
 
 
-def test_censored_student_t_split_matches_unsplit_scipy_and_finite_differences():
-    m = _robust_model(censored=True)
-    assert _uses_split(m, "censored_student_t")
+@pytest.mark.parametrize("upper", ["scalar", "vector"])
+def test_censored_student_t_split_matches_unsplit_scipy_and_finite_differences(upper):
+    """The split hoists nu and sigma whether the bound is one number or one per row."""
+    bound = CAP if upper == "scalar" else np.full(N, CAP)
+    m = _robust_model(censored=True, upper=bound)
+    assert _uses_split(m, "student_t")
     ld = m.compile()
-    # bounds as vectors: the censored family's own kernel
-    unsplit = bk.Model()
-    Xd = unsplit.data("X", X)
-    alpha = unsplit.param("alpha", bk.Normal(0.0, 1.0))
-    beta = unsplit.param("beta", bk.Normal(0.0, 1.0), shape=2)
-    sigma = unsplit.param("sigma", bk.HalfNormal(1.0))
-    nu = unsplit.param("nu", bk.Gamma(2.0, 0.1))
-    unsplit.observe("y", bk.Censored(bk.StudentT(nu, alpha + Xd @ beta, sigma),
-                                     upper=np.full(N, CAP)), Y_CENS)
-    assert not _uses_split(unsplit, "censored_student_t")
+    unsplit = _robust_model(censored=True, upper=bound, vector_scale=True)
+    assert not _uses_split(unsplit, "student_t")
     plain = unsplit.compile()
     theta = _theta(ld)
     g1, g2 = np.empty(ld.dim), np.empty(ld.dim)
@@ -196,10 +190,19 @@ def test_censored_student_t_split_matches_unsplit_scipy_and_finite_differences()
     check_grad(ld, theta, rtol=1e-5)
 
 
+def test_the_families_kernels_are_registered():
+    """The registry's keys are the kernel paths lpdf nodes carry (a renamed kernel would
+    silently lose its split otherwise)."""
+    dists = [bk.Normal(0.0, 1.0), bk.StudentT(3.0, 0.0, 1.0),
+             bk.Censored(bk.Normal(0.0, 1.0), upper=1.0),
+             bk.Censored(bk.StudentT(3.0, 0.0, 1.0), upper=1.0)]
+    assert {kernel_path(d.kernel_grad, "test") for d in dists} == set(SPLITS)
+
+
 def test_mixed_normal_likelihoods_and_overflow():
     """One model with split Normals (scalar sigma; a vector and a matrix), an unsplit one
-    (vector sigma) and a scalar Normal (no loop): values against scipy, gradient against finite differences;
-    an overflowing scale gives -inf, never NaN."""
+    (vector sigma) and a scalar Normal (no loop): values against scipy, gradient against
+    finite differences; an overflowing scale gives -inf, never NaN."""
     m = bk.Model()
     Xd = m.data("X", X)
     beta = m.param("beta", bk.Normal(0.0, 1.0), shape=2)
@@ -211,7 +214,7 @@ def test_mixed_normal_likelihoods_and_overflow():
     y4 = X[:4] * 0.5 + 0.1  # a matrix: the split's constants sit before the nested loops
     m.observe("y4", bk.Normal(beta[None, :] * Xd[:4], sigma), y4)
     src = generate(Layout(m))
-    assert src.count("normal_row_grad as") == 1
+    assert src.count("split import normal_row as") == 1
     assert "continuous import normal_lpdf_grad as" in src
     ld = m.compile()
     theta = ld.unconstrain({"beta": np.array([0.4, -0.8]), "sigma": 0.9,

@@ -348,19 +348,18 @@ class Gen:
                 ops = [ev(i, self.bidx(i, n, nidx)) for i in n.inputs]
                 ops = [f"float({o})" if i.dtype != "f" else o for o, i in zip(ops, n.inputs)]
                 gpath, fpath = n.attrs[1:3]
-                args = ops
                 split = self.split_of(n)
-                if split is not None:
-                    gpath, fpath = split.row_grad, split.row_lpdf
-                    args = ops + self._split_prelude(n, split, ops)
-                if grad:
-                    k = self.kernels.alias(gpath)
-                    ds = [f"d{n.id}_{j}" for j in range(len(ops))]
-                    lines.append(f"{t}, {', '.join(ds)} = {k}({', '.join(args)})")
+                if split is not None:  # the row kernel has the gradient kernel's contract
+                    kernel, args = split.row, ops + self._split_prelude(n, split, ops)
                 else:
-                    k = self.kernels.alias(fpath)
-                    ds = None
-                    lines.append(f"{t} = {k}({', '.join(args)})")
+                    kernel, args = (gpath if grad else fpath), ops
+                call = f"{self.kernels.alias(kernel)}({', '.join(args)})"
+                ds = None
+                if grad:
+                    ds = [f"d{n.id}_{j}" for j in range(len(ops))]
+                    lines.append(f"{t}, {', '.join(ds)} = {call}")
+                else:
+                    lines.append(f"{t} = {call}[0]" if split is not None else f"{t} = {call}")
                 steps.append((n, ("lpdf", [self.bidx(i, n, nidx) for i in n.inputs], ds)))
             else:
                 ops = [ev(i, self.bidx(i, n, nidx)) for i in n.inputs]

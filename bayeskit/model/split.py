@@ -7,9 +7,8 @@ registered for a family's gradient kernel gives the code generator two pieces in
 
 * ``pre(*invariant_params) -> consts`` (a tuple of ``n_consts`` floats), evaluated once
   before the loop over rows;
-* ``row_grad(x, *params, *consts)`` and ``row_lpdf(x, *params, *consts)``, evaluated per
-  row, with exactly the result contract of the family's ``<fam>_lpdf_grad`` /
-  ``<fam>_lpdf`` kernels.
+* ``row(x, *params, *consts)``, evaluated per row, with exactly the result contract of
+  the family's ``<fam>_lpdf_grad`` kernel (value-only code takes its first element).
 
 The generator uses a split when the lpdf is a loop (its node is not a scalar) and every
 parameter listed in ``invariant`` is a scalar computed outside the loop
@@ -22,7 +21,8 @@ without the split. The tests check every split against its family's kernels.
 
 The kernels live here, not beside the families, because the split is a property of how
 the model compiler evaluates a loop; :data:`SPLITS` is keyed by the path of the family's
-gradient kernel (``"module:name"``, as stored on lpdf nodes).
+gradient kernel (``"module:name"``, as stored on lpdf nodes). Another family joins by
+adding its ``pre``/row kernels and one entry.
 """
 
 from __future__ import annotations
@@ -34,12 +34,13 @@ from numba import njit
 
 from ..distributions._special import (HALF_LOG_2PI, INF, LOG_PI, digamma_half_excess,
                                       lgamma_half_ratio)
-from ..distributions.censored import (censored_normal_lpdf, censored_normal_lpdf_grad,
-                                      censored_student_t_lpdf, censored_student_t_lpdf_grad)
-from ..distributions.continuous import (normal_lpdf, normal_lpdf_grad, student_t_lpdf,
-                                        student_t_lpdf_grad)
+from ..distributions.censored import censored_normal_lpdf_grad, censored_student_t_lpdf_grad
+from ..distributions.continuous import normal_lpdf_grad, student_t_lpdf_grad
+from .model import kernel_path
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
+# Row kernels are inlined into the generated loop (Numba IR inlining): as separate
+# functions they cost a call per row and keep the compiler from simplifying across it.
 _jit_inline = njit(cache=True, nogil=True, error_model="numpy", inline="always")
 
 COMMON = 1e100
@@ -56,8 +57,9 @@ class Split(NamedTuple):
     n_consts: int
     """Length of the tuple ``pre`` returns."""
     pre: str
-    row_grad: str
-    row_lpdf: str
+    row: str
+    """``row(x, *params, *consts) -> (lp, d_x, *d_params)``; value-only code takes ``[0]``
+    (inlined, so the compiler drops the unused partials)."""
 
 
 # ------------------------------------------------------------------------------ Normal
@@ -70,15 +72,7 @@ def normal_pre(sigma):
 
 
 @_jit_inline
-def normal_row_lpdf(x, mu, sigma, inv_sigma, const, ok):
-    z = (x - mu) * inv_sigma
-    if ok == 0.0 or not abs(z) < COMMON:
-        return normal_lpdf(x, mu, sigma)
-    return -0.5 * z * z + const
-
-
-@_jit_inline
-def normal_row_grad(x, mu, sigma, inv_sigma, const, ok):
+def normal_row(x, mu, sigma, inv_sigma, const, ok):
     z = (x - mu) * inv_sigma
     if ok == 0.0 or not abs(z) < COMMON:
         return normal_lpdf_grad(x, mu, sigma)
@@ -104,17 +98,8 @@ def student_t_pre(nu, sigma):
 
 
 @_jit_inline
-def student_t_row_lpdf(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1, k_dx,
-                       dnu_const, k_dnu, ok):
-    t = (x - mu) * inv_sigma * inv_sqrt_nu
-    if ok == 0.0 or not abs(t) < COMMON:
-        return student_t_lpdf(x, nu, mu, sigma)
-    return const - half_nu1 * math.log1p(t * t)
-
-
-@_jit_inline
-def student_t_row_grad(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1, k_dx,
-                       dnu_const, k_dnu, ok):
+def student_t_row(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1, k_dx,
+                  dnu_const, k_dnu, ok):
     t = (x - mu) * inv_sigma * inv_sqrt_nu
     if ok == 0.0 or not abs(t) < COMMON:
         return student_t_lpdf_grad(x, nu, mu, sigma)
@@ -129,47 +114,22 @@ def student_t_row_grad(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1
 
 
 # -------------------------------------------------------------------------- Censored
-# Rows strictly inside the bounds use the base family's row kernel; rows at a bound (the
-# tail probabilities) and impossible rows go to the censored family's full kernel.
-@_jit
-def censored_normal_pre(sigma, lower, upper):
-    return normal_pre(sigma)
-
-
+# The base family's constants; rows strictly inside the bounds use the base family's row
+# kernel, rows at a bound (the tail probabilities) and impossible rows go to the censored
+# family's full kernel.
 @_jit_inline
-def censored_normal_row_lpdf(x, mu, sigma, lower, upper, inv_sigma, const, ok):
+def censored_normal_row(x, mu, sigma, lower, upper, inv_sigma, const, ok):
     if lower < x < upper:
-        return normal_row_lpdf(x, mu, sigma, inv_sigma, const, ok)
-    return censored_normal_lpdf(x, mu, sigma, lower, upper)
-
-
-@_jit_inline
-def censored_normal_row_grad(x, mu, sigma, lower, upper, inv_sigma, const, ok):
-    if lower < x < upper:
-        lp, dx, dmu, dsigma = normal_row_grad(x, mu, sigma, inv_sigma, const, ok)
+        lp, dx, dmu, dsigma = normal_row(x, mu, sigma, inv_sigma, const, ok)
         return lp, dx, dmu, dsigma, 0.0, 0.0
     return censored_normal_lpdf_grad(x, mu, sigma, lower, upper)
 
 
-@_jit
-def censored_student_t_pre(nu, sigma, lower, upper):
-    return student_t_pre(nu, sigma)
-
-
 @_jit_inline
-def censored_student_t_row_lpdf(x, nu, mu, sigma, lower, upper, inv_sigma, inv_sqrt_nu,
-                                const, half_nu1, k_dx, dnu_const, k_dnu, ok):
+def censored_student_t_row(x, nu, mu, sigma, lower, upper, inv_sigma, inv_sqrt_nu, const,
+                           half_nu1, k_dx, dnu_const, k_dnu, ok):
     if lower < x < upper:
-        return student_t_row_lpdf(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const,
-                                  half_nu1, k_dx, dnu_const, k_dnu, ok)
-    return censored_student_t_lpdf(x, nu, mu, sigma, lower, upper)
-
-
-@_jit_inline
-def censored_student_t_row_grad(x, nu, mu, sigma, lower, upper, inv_sigma, inv_sqrt_nu,
-                                const, half_nu1, k_dx, dnu_const, k_dnu, ok):
-    if lower < x < upper:
-        lp, dx, dnu, dmu, dsigma = student_t_row_grad(
+        lp, dx, dnu, dmu, dsigma = student_t_row(
             x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1, k_dx, dnu_const,
             k_dnu, ok)
         return lp, dx, dnu, dmu, dsigma, 0.0, 0.0
@@ -177,19 +137,19 @@ def censored_student_t_row_grad(x, nu, mu, sigma, lower, upper, inv_sigma, inv_s
 
 
 # ---------------------------------------------------------------------------- registry
-def _split(invariant, n_consts, prefix):
-    here = __name__
-    return Split(invariant, n_consts, f"{here}:{prefix}_pre", f"{here}:{prefix}_row_grad",
-                 f"{here}:{prefix}_row_lpdf")
+def _split(invariant, n_consts, pre, row):
+    return Split(invariant, n_consts, kernel_path(pre, "split"), kernel_path(row, "split"))
 
 
-_CONT = "bayeskit.distributions.continuous"
-_CENS = "bayeskit.distributions.censored"
+_NORMAL = ((1,), 3, normal_pre)           # sigma
+_STUDENT_T = ((0, 2), 8, student_t_pre)   # nu, sigma
 
 SPLITS = {
-    f"{_CONT}:normal_lpdf_grad": _split((1,), 3, "normal"),                     # sigma
-    f"{_CONT}:student_t_lpdf_grad": _split((0, 2), 8, "student_t"),            # nu, sigma
-    f"{_CENS}:censored_normal_lpdf_grad": _split((1, 2, 3), 3, "censored_normal"),
-    f"{_CENS}:censored_student_t_lpdf_grad": _split((0, 2, 3, 4), 8, "censored_student_t"),
+    kernel_path(normal_lpdf_grad, "split"): _split(*_NORMAL, normal_row),
+    kernel_path(student_t_lpdf_grad, "split"): _split(*_STUDENT_T, student_t_row),
+    kernel_path(censored_normal_lpdf_grad, "split"): _split(*_NORMAL, censored_normal_row),
+    kernel_path(censored_student_t_lpdf_grad, "split"):
+        _split(*_STUDENT_T, censored_student_t_row),
 }
-"""Gradient-kernel path of a family -> its :class:`Split`."""
+"""Gradient-kernel path of a family (as stored on lpdf nodes) -> its :class:`Split`.
+A censored family hoists its base family's parameters; its bounds may vary by row."""
