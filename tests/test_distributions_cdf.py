@@ -227,7 +227,8 @@ def q_slack(dist, x, q):
 def assert_close(got, want, rtol=RTOL, atol=0.0, what=""):
     got, want = np.broadcast_arrays(np.asarray(got, float), np.asarray(want, float))
     same = got == want  # includes matching infinities
-    err = np.abs(got - want)
+    with np.errstate(invalid="ignore"):
+        err = np.abs(got - want)
     ok = same | (err <= atol + rtol * np.abs(want))
     assert ok.all(), f"{what}: got {got[~ok]}, want {want[~ok]}"
 
@@ -564,3 +565,23 @@ def test_symbolic_parameters_refuse():
     for method in ("cdf", "logsf", "ppf"):
         with pytest.raises(TypeError, match=r"\['mu'\] are model expressions"):
             getattr(d, method)(0.5)
+
+
+@pytest.mark.parametrize("base, ref", [(bk.Normal(1.0, 2.0), st.norm(1, 2)),
+                                       (bk.StudentT(3.0, 0.0, 1.5), st.t(3, 0, 1.5))])
+def test_censored(base, ref):
+    """Y = clip(X, lower, upper): the base cdf inside, atoms at the bounds."""
+    dist = bk.Censored(base, lower=-1.0, upper=[2.0, np.inf])
+    x = np.array([[-5.0], [-1.0], [0.5], [2.0], [40.0]])
+    inside = (x >= -1.0) & (x < np.array([2.0, np.inf]))
+    want = np.where(x < -1.0, 0.0, np.where(inside, ref.cdf(x), 1.0))
+    want_sf = np.where(x < -1.0, 1.0, np.where(inside, ref.sf(x), 0.0))
+    assert_close(dist.cdf(x), want, what="cdf")
+    assert_close(dist.sf(x), want_sf, what="sf")
+    with np.errstate(divide="ignore"):
+        assert_close(dist.logsf(x), np.log(want_sf), what="logsf")
+    q = np.array([[0.01], [ref.cdf(-1.0)], [0.5], [0.999]])
+    want_q = np.clip(ref.ppf(q), -1.0, [2.0, np.inf])
+    assert_close(dist.ppf(q), want_q, what="ppf")
+    assert np.all(dist.logcdf(-1e300) == -np.inf) and np.all(dist.ppf(0.0) == -1.0)
+    np.testing.assert_array_equal(dist.ppf(1.0), [2.0, np.inf])

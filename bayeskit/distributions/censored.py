@@ -22,6 +22,7 @@ from numba import njit
 
 from ._special import LOG_2, log_betainc, log_ndtr, normal_logpdf_std
 from .base import Distribution, check_real, elementwise_logpdf
+from .cumulative import Cumulative
 from .continuous import Normal, StudentT, normal_lpdf_grad, student_t_lpdf_grad
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
@@ -123,7 +124,7 @@ def _accept(name, value):
     """Base parameters were validated by the base distribution."""
 
 
-class Censored(Distribution):
+class Censored(Cumulative, Distribution):
     """A distribution observed through censoring at ``lower`` and/or ``upper``.
 
     Observed values equal to a bound count as censored there (their log-likelihood is the
@@ -186,6 +187,28 @@ class Censored(Distribution):
 
     def _var(self, *values):
         return self._moments(values)[1]
+
+    # cdf methods: Y = clip(X, lower, upper) has the base cdf on [lower, upper), with
+    # atoms P(X <= lower) at lower and P(X >= upper) at upper
+    _mass_at_lower = True
+
+    def _bounds(self, *values):
+        return values[-2], values[-1]
+
+    def _cdf(self, x, *values):
+        return self.base._cdf(x, *values[:-2])
+
+    def _sf(self, x, *values):
+        return self.base._sf(x, *values[:-2])
+
+    def _logcdf(self, x, *values):
+        return self.base._logcdf(x, *values[:-2])
+
+    def _logsf(self, x, *values):
+        return self.base._logsf(x, *values[:-2])
+
+    def _ppf(self, q, *values):
+        return np.clip(self.base._ppf(q, *values[:-2]), values[-2], values[-1])
 
     def default_transform(self):
         raise ValueError("Censored distributions describe observed data; use them with "

@@ -194,6 +194,9 @@ class Cumulative:
 
     _lower = -np.inf
     _upper = np.inf
+    # True if the lower end of the support carries probability (discrete families,
+    # censoring): then P(X <= low) > 0 and the hooks are asked there
+    _mass_at_lower = False
 
     # -- hooks (1-D arrays in, 1-D arrays out; x strictly inside the support) ---------
     def _bounds(self, *params):
@@ -261,7 +264,7 @@ class Cumulative:
             x = np.floor(x)
         low, high = self._bounds(*params)
         # a continuous law has no atom at its lower end: P(X <= low) = 0
-        is_below = (x < low) if self.is_discrete else (x <= low)
+        is_below = (x < low) if (self.is_discrete or self._mass_at_lower) else (x <= low)
         is_below |= x == _NINF
         is_above = (x >= high) & ~is_below
         inside = ~(is_below | is_above)
