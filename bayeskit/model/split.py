@@ -2,7 +2,9 @@
 
 A likelihood over many rows whose shape and scale parameters are scalars shared by every
 row (``StudentT(nu, X @ beta, sigma)`` on 20,000 houses) would otherwise recompute
-``lgamma``/``digamma`` of ``nu`` and ``log(sigma)`` on every row. A :class:`Split`
+``lgamma``/``digamma`` of ``nu`` and ``log(sigma)`` on every row. Splits exist for
+Normal and LogNormal (sigma), StudentT (nu and sigma), Gamma (the shape alpha; the rate
+may vary by row, as in a Gamma GLM) and Censored Normal/StudentT (the base family's). A :class:`Split`
 registered for a family's gradient kernel gives the code generator two pieces instead:
 
 * ``pre(*invariant_params) -> consts`` (a tuple of ``n_consts`` floats), evaluated once
@@ -32,10 +34,11 @@ from typing import NamedTuple
 
 from numba import njit
 
-from ..distributions._special import (HALF_LOG_2PI, INF, LOG_PI, digamma_half_excess,
-                                      lgamma_half_ratio)
+from ..distributions._special import (HALF_LOG_2PI, INF, LOG_PI, digamma,
+                                      digamma_half_excess, lgamma_half_ratio)
 from ..distributions.censored import censored_normal_lpdf_grad, censored_student_t_lpdf_grad
-from ..distributions.continuous import normal_lpdf_grad, student_t_lpdf_grad
+from ..distributions.continuous import (gamma_lpdf_grad, lognormal_lpdf_grad, normal_lpdf_grad,
+                                        student_t_lpdf_grad)
 from .model import kernel_path
 
 _jit = njit(cache=True, nogil=True, error_model="numpy")
@@ -80,6 +83,18 @@ def normal_row(x, mu, sigma, inv_sigma, const, ok):
     return -0.5 * z * z + const, -dmu, dmu, (z * z - 1.0) * inv_sigma
 
 
+# --------------------------------------------------------------------------- LogNormal
+@_jit_inline
+def lognormal_row(x, mu, sigma, inv_sigma, const, ok):
+    """The normal row at ``log x``, less ``log x`` (``pre`` is :func:`normal_pre`)."""
+    if x > 0.0:
+        lx = math.log(x)
+        lp, dlx, dmu, dsigma = normal_row(lx, mu, sigma, inv_sigma, const, ok)
+        if math.isfinite(lp):
+            return lp - lx, (dlx - 1.0) / x, dmu, dsigma
+    return lognormal_lpdf_grad(x, mu, sigma)
+
+
 # ----------------------------------------------------------------------------- StudentT
 @_jit
 def student_t_pre(nu, sigma):
@@ -111,6 +126,26 @@ def student_t_row(x, nu, mu, sigma, inv_sigma, inv_sqrt_nu, const, half_nu1, k_d
     dsigma = (2.0 * half_nu1 * frac - 1.0) * inv_sigma
     dnu = dnu_const - 0.5 * log1p_t2 + k_dnu * frac
     return const - half_nu1 * log1p_t2, dx, dnu, -dx, dsigma
+
+
+# ------------------------------------------------------------------------------- Gamma
+@_jit
+def gamma_pre(alpha):
+    """``(lgamma(alpha), digamma(alpha), ok)``: the shape's terms (the rate may vary by row)."""
+    if not (alpha > 0.0 and math.isfinite(alpha)):
+        return 0.0, 0.0, 0.0
+    return math.lgamma(alpha), digamma(alpha), 1.0
+
+
+@_jit_inline
+def gamma_row(x, alpha, beta, lgamma_alpha, digamma_alpha, ok):
+    if ok != 0.0 and x > 0.0 and beta > 0.0 and math.isfinite(beta):
+        lx = math.log(x)
+        lb = math.log(beta)
+        lp = alpha * lb - lgamma_alpha + (alpha - 1.0) * lx - beta * x
+        if math.isfinite(lp):
+            return lp, (alpha - 1.0) / x - beta, lb - digamma_alpha + lx, alpha / beta - x
+    return gamma_lpdf_grad(x, alpha, beta)
 
 
 # -------------------------------------------------------------------------- Censored
@@ -146,6 +181,8 @@ _STUDENT_T = ((0, 2), 8, student_t_pre)   # nu, sigma
 
 SPLITS = {
     kernel_path(normal_lpdf_grad, "split"): _split(*_NORMAL, normal_row),
+    kernel_path(lognormal_lpdf_grad, "split"): _split(*_NORMAL, lognormal_row),
+    kernel_path(gamma_lpdf_grad, "split"): _split((0,), 3, gamma_pre, gamma_row),  # alpha
     kernel_path(student_t_lpdf_grad, "split"): _split(*_STUDENT_T, student_t_row),
     kernel_path(censored_normal_lpdf_grad, "split"): _split(*_NORMAL, censored_normal_row),
     kernel_path(censored_student_t_lpdf_grad, "split"):
