@@ -23,7 +23,7 @@ from test_distributions import BY_NAME
 RTOL = 1e-8
 TAIL_RTOL = 1e-10
 QUANTILES = np.array([1e-10, 1e-4, 0.05, 0.3, 0.5, 0.7, 0.95, 1 - 1e-4, 1 - 1e-10])
-SETTINGS = settings(max_examples=12, deadline=None,
+SETTINGS = settings(max_examples=10, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -208,20 +208,23 @@ EPS = np.finfo(float).eps
 
 
 def x_slack(dist, x):
-    """How much the cdf moves when x moves by a few roundings: 4 eps |x| pdf(x). Near a
-    finite end of the support far from 0 (Uniform, Beta near 1, a truncation point)
-    this, not the formula, limits the agreement of any two implementations (each
-    rounds x - lower, (x - mu) / sigma, ... on its own)."""
+    """How much the cdf moves when x moves by a few roundings at the scale of the points:
+    4 eps max|x| pdf(x). Near a finite end of the support far from 0 (Uniform, Beta
+    near 1, a truncation point) this, not the formula, limits the agreement of any two
+    implementations (each rounds x - lower, (x - mu) / sigma, ... on its own)."""
     if dist.is_discrete:
         return np.zeros(np.shape(x))
-    with np.errstate(under="ignore"):
-        return 4 * EPS * np.abs(x) * np.exp(dist.logpdf(x))
+    size = np.max(np.abs(x), initial=0.0)
+    with np.errstate(under="ignore", over="ignore", invalid="ignore"):
+        slack = 4 * EPS * size * np.exp(dist.logpdf(x))
+    return np.where(x == 0.0, 0.0, slack)  # 0 is exact (and the density may be inf)
 
 
 def q_slack(dist, x, q):
-    """How much the quantile moves when q moves by its rounding: spacing(q) / pdf(x)."""
+    """How much the quantile moves when q moves by a few roundings (a q near 1 computed
+    as 1 - tail carries two or three): 4 spacing(q) / pdf(x)."""
     with np.errstate(divide="ignore", under="ignore"):
-        return 2 * np.spacing(q) / np.exp(dist.logpdf(x))
+        return 4 * np.spacing(q) / np.exp(dist.logpdf(x))
 
 
 def assert_close(got, want, rtol=RTOL, atol=0.0, what=""):

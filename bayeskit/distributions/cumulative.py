@@ -61,14 +61,17 @@ def _log_beta_tail(a, b, x, y):
 
 def regularized_beta(a, b, x, y):
     """``I_x(a, b)``, the regularized incomplete beta function, with ``y = 1 - x`` given
-    separately and the smaller of the two used: ``I_x(a, b) = 1 - I_y(b, a)``, so an x
-    within rounding of 1 keeps its information. The complement is taken by
-    ``betaincc`` where the result is small, by ``1 - betainc`` where it is near 1
-    (scipy 1.17's ``betaincc(0.5, 0.5, 2.5e-20)`` returns exactly 1, not 1 - 1e-10)."""
+    separately: computed from the smaller of x and y (I_x(a, b) = 1 - I_y(b, a)), so
+    an x within rounding of 1 keeps its information, and a value above 1/2 always as
+    1 - (its small complement), so that cdf and sf (the same call with arguments
+    swapped) add up to 1. (The complement via ``1 - betainc`` where it is near 1:
+    scipy 1.17's ``betaincc(0.5, 0.5, 2.5e-20)`` returns exactly 1, not 1 - 1e-10.)"""
     with np.errstate(invalid="ignore"):
+        direct = sc.betainc(a, b, x)
+        from_x = np.where(direct > 0.5, 1.0 - sc.betaincc(a, b, x), direct)
         other = sc.betainc(b, a, y)
         from_y = np.where(other < 0.5, 1.0 - other, sc.betaincc(b, a, y))
-        return np.where(x <= y, sc.betainc(a, b, x), from_y)
+        return np.where(x <= y, from_x, from_y)
 
 
 def log_regularized_beta(a, b, x, y):
