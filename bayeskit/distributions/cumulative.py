@@ -6,11 +6,15 @@ not compiled: users call them, samplers do not.
 
 The :class:`Cumulative` mixin does the work common to every family: validation,
 broadcasting, the support edges (values outside the support never reach a family's
-formula), flooring for discrete families, and the quantile search for discrete ones.
-A family supplies the formulas on the interior of its support, as hooks taking 1-D arrays
+formula), flooring for discrete families, taking each probability from the smaller of
+its two sides (so cdf + sf = 1 and a log near 0 keeps its digits), and the quantile
+search for discrete families (and continuous ones without an inverse). A family
+supplies the formulas on the interior of its support, as hooks taking 1-D arrays
 ``(x, *params)``: ``_cdf``/``_sf`` and/or ``_logcdf``/``_logsf`` (each pair defaults to
-the exp/log of the other), ``_ppf(q, *params)`` for continuous families and
-``_bounds(*params) -> (low, high)`` when the support depends on the parameters.
+one made from the other), ``_ppf(q, *params)`` and ``_bounds(*params) -> (low, high)``
+when the support depends on the parameters. :class:`BetaTails` and :class:`GammaTails`
+supply the four tail hooks of the families whose cdf is an incomplete beta or gamma
+function from a single map of the arguments.
 
 Tails: a probability below ~1e-300 underflows, but its logarithm is an ordinary number.
 The log helpers below keep it: scipy's value where it is representable, a log-space form
@@ -273,7 +277,8 @@ class Cumulative:
         inside = ~(is_below | is_above)
         out = np.where(is_below, below, above).astype(np.float64)
         if np.any(inside):
-            with np.errstate(divide="ignore", under="ignore"):
+            # log(0) = -inf and overflow to inf are the right limits in these formulas
+            with np.errstate(divide="ignore", under="ignore", over="ignore"):
                 value = hook(x[inside], *(p[inside] for p in params))
             # quadrature or a complement may overshoot a probability of 1 by an ulp
             out[inside] = np.minimum(value, cap) if cap == 0.0 else np.clip(value, 0.0, cap)
