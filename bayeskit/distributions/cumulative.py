@@ -267,10 +267,21 @@ class Cumulative:
                             low, high, params)
 
     def _logcdf_accurate(self, x, *params):
+        if self._cdf_from_logs():
+            log_cdf, log_sf = self._logcdf(x, *params), self._logsf(x, *params)
+            return np.where(log_sf < log_cdf, log1mexp(log_sf), log_cdf)
         return _log_side(self._logcdf, self._cdf, self._sf, x, params)
 
     def _logsf_accurate(self, x, *params):
+        if self._cdf_from_logs():
+            log_cdf, log_sf = self._logcdf(x, *params), self._logsf(x, *params)
+            return np.where(log_cdf <= log_sf, log1mexp(log_cdf), log_sf)
         return _log_side(self._logsf, self._sf, self._cdf, x, params)
+
+    def _cdf_from_logs(self):
+        """True if the family gives log hooks only (its cdf and sf are the defaults
+        below): then both sides come from the two logs, without evaluating them again."""
+        return type(self)._cdf is Cumulative._cdf and type(self)._sf is Cumulative._sf
 
     def _broadcast(self, x):
         """``x`` and the parameter arrays broadcast together (all of x's shape)."""
