@@ -179,9 +179,9 @@ def child_ttfd_detail(args):
     stamp("model build + logp compile")
     thetas = np.zeros((1, ld.dim))
     ld.constrain_draws(thetas)
-    stamp("model values_batch compile")
+    stamp("model draws_batch compile + values")
     ld.log_likelihood_draws(thetas)
-    stamp("model loglik_batch compile")
+    stamp("model log-likelihood (compiled)")
     run_chain(ld.fn, ld.fdata, ld.idata, thetas[0], sampler="nuts", draws=1, tune=0,
               rng=np.random.default_rng(0))
     stamp("nuts load + 1 draw")

@@ -106,17 +106,32 @@ class ModelLogDensity(LogDensity):
         lead = thetas.shape[:-1]
         return np.ascontiguousarray(thetas.reshape(-1, self.dim)), lead
 
-    def _run(self, fn, thetas, shapes):
+    def _run(self, fn, thetas, shapes, skipped=None):
+        """Call a generated batch function on draws (..., dim): its outputs for ``shapes``,
+        each (..., *shape), NaN where a draw failed. ``skipped``: for ``draws_batch``, the
+        shapes of the other section's outputs (passed empty) and the flags choosing ours."""
         flat, lead = self._thetas(thetas)
         outs = [np.full((flat.shape[0],) + tuple(s), np.nan) for s in shapes]
-        fn(flat, self.fdata, self.idata, *outs)
+        args = outs
+        if skipped is not None:
+            other_shapes, want_values = skipped
+            others = [np.empty((0,) + tuple(s)) for s in other_shapes]
+            args = ([want_values, not want_values]
+                    + (outs + others if want_values else others + outs))
+        fn(flat, self.fdata, self.idata, *args)
         return [o.reshape(lead + tuple(s)) for o, s in zip(outs, shapes)], lead
+
+    def _value_shapes(self):
+        return [p[1] for p in self._meta.params] + [d[1] for d in self._meta.det]
+
+    def _obs_shapes(self):
+        return [o[1] for o in self._meta.obs]
 
     def constrain_draws(self, thetas):
         """Dict name -> (..., *shape) of parameters and deterministics for draws (..., dim)."""
         names = self.param_names + self.deterministic_names
-        shapes = [p[1] for p in self._meta.params] + [d[1] for d in self._meta.det]
-        outs, _ = self._run(self._module.values_batch, thetas, shapes)
+        outs, _ = self._run(self._module.draws_batch, thetas, self._value_shapes(),
+                            (self._obs_shapes(), True))
         return dict(zip(names, outs))
 
     def constrain(self, theta):
@@ -147,8 +162,8 @@ class ModelLogDensity(LogDensity):
 
     def log_likelihood_draws(self, thetas):
         """Dict observed name -> (..., *obs_shape) pointwise log-likelihood."""
-        shapes = [o[1] for o in self._meta.obs]
-        outs, _ = self._run(self._module.loglik_batch, thetas, shapes)
+        outs, _ = self._run(self._module.draws_batch, thetas, self._obs_shapes(),
+                            (self._value_shapes(), False))
         return {o[0]: v for o, v in zip(self._meta.obs, outs)}
 
     def _dist_params(self, thetas):

@@ -4,9 +4,9 @@ functions built by :class:`codegen.Gen`.
 The module holds:
 
 * ``logp_grad``: the ``numba.cfunc`` with :data:`bayeskit.LOGP_SIGNATURE`;
-* ``values_batch(thetas, fdata, idata, *outs)``: constrained parameters and
-  deterministics for a batch of draws;
-* ``loglik_batch``: pointwise log-likelihood of each observed variable;
+* ``draws_batch(thetas, fdata, idata, want_values, want_loglik, *outs)``: for a batch of
+  draws, the constrained parameters and deterministics, or the pointwise log-likelihood
+  of each observed variable (one function for both: one compile for a new model);
 * ``distpar_batch``: the parameters of every distribution (for forward sampling).
 
 Data layout: ``idata`` starts with a header, per data slot ``[offset, size_0, ...,
@@ -87,9 +87,14 @@ class Layout:
         return np.ascontiguousarray(fdata), np.ascontiguousarray(idata)
 
 
-def _data_views(layout, L):
+def _data_views(layout, L, used):
+    """Bind ``v<id>`` to the data slots among the node ids ``used`` (views of the buffers).
+    Unused slots get no code: every reshape is compile time spent for nothing."""
     pos = 0
     for n in layout.slots:
+        if n.id not in used:
+            pos += 1 + n.ndim
+            continue
         buf = "idata" if n.dtype == "i" else "fdata"
         sizes = [f"idata[{pos + 1 + k}]" for k in range(n.ndim)]
         if n.ndim == 0:
@@ -113,6 +118,8 @@ def _param_forward(p, node, kernels, L, grad, lp):
         if identity:
             if not p.shape:
                 L(f"v{nid} = theta[{off}]")
+            elif len(p.shape) == 1:
+                L(f"v{nid} = theta[{off}:{off + size}]")
             else:
                 L(f"v{nid} = theta[{off}:{off + size}].reshape(({shape},))")
         else:
@@ -155,7 +162,15 @@ def _param_forward(p, node, kernels, L, grad, lp):
             if lp:
                 L(f"    {lp} += lj")
     if grad:
-        L(f"g{nid} = 0.0" if not p.shape else f"g{nid} = np.zeros(({shape},))")
+        if not p.shape:
+            L(f"g{nid} = 0.0")
+        elif t.kind == "elementwise":
+            # the adjoint accumulates in place in grad (zeroed on entry): no allocation,
+            # and no np.zeros for numba to compile with every new model
+            L(f"g{nid} = grad[{off}:{off + size}]" if len(p.shape) == 1
+              else f"g{nid} = grad[{off}:{off + size}].reshape(({shape},))")
+        else:
+            L(f"g{nid} = np.zeros(({shape},))")
 
 
 def _param_backward(p, node, kernels, L):
@@ -166,11 +181,9 @@ def _param_backward(p, node, kernels, L):
         if not p.shape:
             L(f"grad[{off}] += g{nid}" if identity
               else f"grad[{off}] += g{nid} * dx{nid} + dl{nid}")
-        else:
-            L(f"gf{nid} = g{nid}.reshape({size})")
+        elif not identity:  # g<id> is grad[off:off + size]: the chain rule in place
             L(f"for j in range({size}):")
-            L(f"    grad[{off} + j] += gf{nid}[j]" if identity
-              else f"    grad[{off} + j] += gf{nid}[j] * dx{nid}[j] + dl{nid}[j]")
+            L(f"    grad[{off} + j] = grad[{off} + j] * dx{nid}[j] + dl{nid}[j]")
     else:
         k = kernels.alias(kernel_path(t.vjp_kernel, p.name))
         ev = getattr(t, "event_ndim", 1)
@@ -205,40 +218,68 @@ def _logp_function(layout, kernels):
     L.indent()
     L("lp = 0.0")
     L("grad[:] = 0.0")
-    _data_views(layout, L)
     pnodes = [layout.canon(p.node) for p in layout.params]
-    for p, node in zip(layout.params, pnodes):
-        _param_forward(p, node, kernels, L, True, "lp")
     terms = [layout.canon(t) for t in layout.terms]
     order = _sub_order(layout, terms + pnodes)
+    _data_views(layout, L, {n.id for n in order})
+    for p, node in zip(layout.params, pnodes):
+        _param_forward(p, node, kernels, L, True, "lp")
     gen = Gen(order, kernels, grad=True, needs={n.id for n in pnodes}, terms=terms)
     gen.forward()
     L.extend(gen.fwd.lines)
     L("if not np.isfinite(lp):")
-    L("    return -np.inf")
+    L(f"    {FAIL}")
     gen.backward()
     L.extend(gen.bwd.lines)
     for p, node in zip(layout.params, pnodes):
         _param_backward(p, node, kernels, L)
     L("return lp")
-    return "\n".join(L.lines).replace(FAIL, "return -np.inf")
+    # parameters' adjoints accumulate in grad: a rejected point leaves it zero, as before
+    return "\n".join(L.lines).replace(FAIL, "grad[:] = 0.0; return -np.inf")
 
 
-def _batch_function(layout, kernels, name, outputs):
-    """A jitted loop over draws writing the values of ``outputs`` into ``o<k>[d]``."""
-    outs = [layout.canon(o) for o in outputs]
+def _batch_function(layout, kernels, name, groups):
+    """A jitted loop over draws writing the values of the output nodes into ``o<k>[dd]``
+    (``k`` counts the outputs of all groups in order).
+
+    ``groups``: lists of output nodes. With several groups the function takes one flag
+    ``want<g>`` per group after ``idata``, and each group is a self-contained section run
+    only when its flag is set: one compiled function serves several kinds of batch (a
+    numba compile has a fixed cost of a fraction of a second per function). Call it with
+    one flag set: a failed draw (``continue``) skips the sections after its own.
+    """
+    groups = [[layout.canon(o) for o in outputs] for outputs in groups]
+    flagged = len(groups) > 1
     L = Lines()
-    L("@njit(cache=True, nogil=True, error_model=\"numpy\")")
-    args = "".join(f", o{k}" for k in range(len(outs)))
-    L(f"def {name}(thetas, fdata, idata{args}):")
+    L("@njit(cache=True, nogil=True, error_model=\"numpy\", no_cfunc_wrapper=True)")
+    flags = "".join(f", want{g}" for g in range(len(groups))) if flagged else ""
+    args = "".join(f", o{k}" for k in range(sum(len(outs) for outs in groups)))
+    L(f"def {name}(thetas, fdata, idata{flags}{args}):")
     L.indent()
-    _data_views(layout, L)
+    _data_views(layout, L, {n.id for n in _sub_order(layout, [o for outs in groups
+                                                                for o in outs])})
     L("for dd in range(thetas.shape[0]):")
     L.indent()
     L("theta = thetas[dd]")
-    pnodes = [layout.canon(p.node) for p in layout.params]
+    first = 0
+    for g, outs in enumerate(groups):
+        if flagged:
+            L(f"if want{g}:")
+            L.indent()
+        _batch_section(layout, kernels, L, outs, first, name)
+        if flagged:
+            L("pass")
+            L.dedent()
+        first += len(outs)
+    L("pass")
+    return "\n".join(L.lines).replace(FAIL, "continue")
+
+
+def _batch_section(layout, kernels, L, outs, first, name):
+    """Straight-line code of one draw computing ``outs`` into ``o<first + k>[dd]``."""
     needed = _sub_order(layout, outs)
     needed_ids = {n.id for n in needed}
+    pnodes = [layout.canon(p.node) for p in layout.params]
     for p, node in zip(layout.params, pnodes):
         if node.id in needed_ids:
             _param_forward(p, node, kernels, L, False, None)
@@ -246,13 +287,28 @@ def _batch_function(layout, kernels, name, outputs):
                                                                  if o.op not in LEAVES])
     gen.forward()
     L.extend(gen.fwd.lines)
-    for k, o in enumerate(outs):
+    for k, o in enumerate(outs, first):
         if o.op == "const":
             L(f"o{k}[dd] = {lit(o.attrs[0])}")
         else:
-            L(f"o{k}[dd] = v{o.id}")
-    L("pass")
-    return "\n".join(L.lines).replace(FAIL, "continue")
+            _copy_out(L, f"o{k}", f"v{o.id}", o.ndim, name)
+
+
+def _copy_out(L, out, value, ndim, name):
+    """``out[dd] = value`` element by element. An array assignment would make numba compile
+    its shape-mismatch error message (string formatting) for every new model: seconds."""
+    if ndim == 0:
+        L(f"{out}[dd] = {value}")
+        return
+    sizes = [f"{value}.shape[{j}]" for j in range(ndim)]
+    mismatch = " or ".join(f"{s} != {out}.shape[{j + 1}]" for j, s in enumerate(sizes))
+    L(f"if {out}.ndim != {ndim + 1} or {mismatch}:")
+    L(f"    raise ValueError(\"{name}: output {out} does not have the shape (draws, *shape) "
+      f"of its value\")")
+    idx = [f"jj{j}" for j in range(ndim)]
+    for j in range(ndim):
+        L("    " * j + f"for {idx[j]} in range({sizes[j]}):")
+    L("    " * ndim + f"{out}[dd, {', '.join(idx)}] = {value}[{', '.join(idx)}]")
 
 
 _ID = re.compile(r"\b(v|vf|vb|g|gf|gb|gy|gc|t|b|d|e|w|h|ys|T|tt|acc|so|sl|m|s|off|q|lj|dx|dl|y|yb|hc)"
@@ -286,11 +342,10 @@ def generate(layout):
     """The module source for ``layout``."""
     kernels = Kernels()
     parts = [_logp_function(layout, kernels)]
-    parts.append(_batch_function(layout, kernels, "values_batch",
-                                 [p.node for p in layout.params] + [n for _, n in layout.det]))
-    parts.append(_batch_function(layout, kernels, "loglik_batch", layout.obs_lpdf))
+    values = [p.node for p in layout.params] + [n for _, n in layout.det]
+    parts.append(_batch_function(layout, kernels, "draws_batch", [values, layout.obs_lpdf]))
     parts.append(_batch_function(layout, kernels, "distpar_batch",
-                                 [n for ps in layout.dist_params for n in ps]))
+                                 [[n for ps in layout.dist_params for n in ps]]))
     body = "\n\n\n".join(parts)
     src = HEADER + "\n".join(kernels.imports()) + "\n\n\n" + body + "\n"
     return _renumber(src)
