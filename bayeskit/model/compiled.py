@@ -118,7 +118,12 @@ class ModelLogDensity(LogDensity):
             others = [np.empty((0,) + tuple(s)) for s in other_shapes]
             args = ([want_values, not want_values]
                     + (outs + others if want_values else others + outs))
-        fn(flat, self.fdata, self.idata, *args)
+        status = fn(flat, self.fdata, self.idata, *args)
+        if status:
+            bad = args[status - 1 + (2 if skipped is not None else 0)]
+            raise ValueError(f"{fn.__name__}: output {status - 1} of shape {bad.shape[1:]} "
+                             "does not match the shape of its value in the compiled model "
+                             "(a bayeskit bug: please report)")
         return [o.reshape(lead + tuple(s)) for o, s in zip(outs, shapes)], lead
 
     def _value_shapes(self):

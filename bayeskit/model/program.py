@@ -240,7 +240,8 @@ def _logp_function(layout, kernels):
 
 def _batch_function(layout, kernels, name, groups):
     """A jitted loop over draws writing the values of the output nodes into ``o<k>[dd]``
-    (``k`` counts the outputs of all groups in order).
+    (``k`` counts the outputs of all groups in order). Returns 0, or ``k + 1`` if output
+    ``k`` is not shaped ``(draws, *value.shape)`` (the caller raises).
 
     ``groups``: lists of output nodes. With several groups the function takes one flag
     ``want<g>`` per group after ``idata``, and each group is a self-contained section run
@@ -266,16 +267,17 @@ def _batch_function(layout, kernels, name, groups):
         if flagged:
             L(f"if want{g}:")
             L.indent()
-        _batch_section(layout, kernels, L, outs, first, name)
+        _batch_section(layout, kernels, L, outs, first)
         if flagged:
             L("pass")
             L.dedent()
         first += len(outs)
-    L("pass")
+    L.dedent()
+    L("return 0")
     return "\n".join(L.lines).replace(FAIL, "continue")
 
 
-def _batch_section(layout, kernels, L, outs, first, name):
+def _batch_section(layout, kernels, L, outs, first):
     """Straight-line code of one draw computing ``outs`` into ``o<first + k>[dd]``."""
     needed = _sub_order(layout, outs)
     needed_ids = {n.id for n in needed}
@@ -291,10 +293,10 @@ def _batch_section(layout, kernels, L, outs, first, name):
         if o.op == "const":
             L(f"o{k}[dd] = {lit(o.attrs[0])}")
         else:
-            _copy_out(L, f"o{k}", f"v{o.id}", o.ndim, name)
+            _copy_out(L, f"o{k}", f"v{o.id}", o.ndim)
 
 
-def _copy_out(L, out, value, ndim, name):
+def _copy_out(L, out, value, ndim):
     """``out[dd] = value`` element by element. An array assignment would make numba compile
     its shape-mismatch error message (string formatting) for every new model: seconds."""
     if ndim == 0:
@@ -303,8 +305,7 @@ def _copy_out(L, out, value, ndim, name):
     sizes = [f"{value}.shape[{j}]" for j in range(ndim)]
     mismatch = " or ".join(f"{s} != {out}.shape[{j + 1}]" for j, s in enumerate(sizes))
     L(f"if {out}.ndim != {ndim + 1} or {mismatch}:")
-    L(f"    raise ValueError(\"{name}: output {out} does not have the shape (draws, *shape) "
-      f"of its value\")")
+    L(f"    return {int(out[1:]) + 1}")  # the caller raises (cheaper to compile than a raise)
     idx = [f"jj{j}" for j in range(ndim)]
     for j in range(ndim):
         L("    " * j + f"for {idx[j]} in range({sizes[j]}):")
