@@ -84,6 +84,10 @@ def dict_to_dataset(variables, *, coords=None, dims=None, sample_dims=SAMPLE_DIM
                              f"the leading dimensions {tuple(sample_dims)}")
         event_ndim = arr.ndim - len(sample_dims)
         named = list(dims.get(name, ()) or ())
+        if group == "log_likelihood":
+            # one term per independent observation: a multivariate observation's event
+            # dimensions (the trailing ones) are summed out of its pointwise log-likelihood
+            named = named[:event_ndim]
         if len(named) > event_ndim:
             raise ValueError(f"{group}: variable {name!r} has {event_ndim} event dimensions "
                              f"(shape {arr.shape}) but dims {named} were given")

@@ -129,14 +129,18 @@ class ModelLogDensity(LogDensity):
     def _value_shapes(self):
         return [p[1] for p in self._meta.params] + [d[1] for d in self._meta.det]
 
-    def _obs_shapes(self):
-        return [o[1] for o in self._meta.obs]
+    def _loglik_shapes(self):
+        """Pointwise log-likelihood shapes: one value per independent observation, i.e. the
+        observed shape without the event dimensions of a multivariate family (an MvNormal
+        observation of shape (n, k) has n pointwise terms)."""
+        events = [d[1] for d in self._meta.dists[len(self._meta.params):]]
+        return [tuple(o[1])[:len(o[1]) - e] for o, e in zip(self._meta.obs, events)]
 
     def constrain_draws(self, thetas):
         """Dict name -> (..., *shape) of parameters and deterministics for draws (..., dim)."""
         names = self.param_names + self.deterministic_names
         outs, _ = self._run(self._module.draws_batch, thetas, self._value_shapes(),
-                            (self._obs_shapes(), True))
+                            (self._loglik_shapes(), True))
         return dict(zip(names, outs))
 
     def constrain(self, theta):
@@ -166,8 +170,9 @@ class ModelLogDensity(LogDensity):
         return theta
 
     def log_likelihood_draws(self, thetas):
-        """Dict observed name -> (..., *obs_shape) pointwise log-likelihood."""
-        outs, _ = self._run(self._module.draws_batch, thetas, self._obs_shapes(),
+        """Dict observed name -> (..., *obs_batch_shape) pointwise log-likelihood (the
+        observed shape without a multivariate family's event dimensions)."""
+        outs, _ = self._run(self._module.draws_batch, thetas, self._loglik_shapes(),
                             (self._value_shapes(), False))
         return {o[0]: v for o, v in zip(self._meta.obs, outs)}
 
