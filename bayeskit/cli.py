@@ -201,8 +201,7 @@ def house_price(args):
     result = run_analysis(
         data, variant=args.variant, method=args.method, compare=args.compare,
         draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed,
-        houses=houses, progress=progress,
-        progressbar=not args.quiet and sys.stderr.isatty())
+        houses=houses, progress=progress, progressbar=not args.quiet)
     print(result.text_summary())
     if args.report is not None:
         fmt = "markdown" if args.report.suffix.lower() in (".md", ".markdown") else "html"
