@@ -156,7 +156,7 @@ class HouseModel:
     start: dict = field(default_factory=dict)
     """Least-squares estimates of the parameters (constrained): where MCMC starts."""
     twin: object = field(default=None, repr=False)
-    """The uncensored twin model that simulates predictive draws (built on first use)."""
+    """The uncensored twin model that simulates uncapped prices (built on first use)."""
 
     @property
     def param_names(self):
@@ -175,8 +175,8 @@ def build_model(data: HouseData, variant: str = "robust", *, censored=True) -> H
     """The Bayesian regression of standardized log price for ``variant`` (see the module).
 
     ``censored=False`` builds the same model without the censored likelihood (the capped
-    prices then count as exact): the twin that simulates predictive draws, which are
-    capped afterwards (see :func:`simulate_recorded`).
+    prices then count as exact): the twin that simulates prices before the cap (see
+    :func:`simulate_recorded`).
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
@@ -292,27 +292,20 @@ def _group_intercepts(m, alpha, tau, centered):
 def simulate_recorded(hm: HouseModel, idata=None, *, draws=200, seed=0, cap=True):
     """Prior (``idata=None``) or posterior predictive draws of the recorded prices.
 
-    The draws are simulated by ``bk.sample_prior_predictive`` /
-    ``bk.sample_posterior_predictive`` from the uncensored twin of the model (the same
-    parameters and priors) and capped at the censoring point, which is exactly the
-    censored model's predictive distribution. (Simulating from a ``bk.Censored``
-    observation directly is not supported by the model's sampler yet.) Returns the prior
-    predictive data, or ``idata`` with its ``posterior_predictive`` group added.
+    With ``cap`` the draws come from the model itself (a ``bk.Censored`` observation
+    simulates capped prices). Without it they come from the uncensored twin of the model
+    (the same parameters and priors; built on first use): the prices the model implies
+    before the cap. Returns the prior predictive data, or ``idata`` with its
+    ``posterior_predictive`` group added.
     """
-    if hm.twin is None:
-        hm.twin = (build_model(hm.data, hm.variant, censored=False).model
-                   if hm.censor_std is not None else hm.model)
-    twin = hm.twin
+    model = hm.model
+    if not cap and hm.censor_std is not None:
+        if hm.twin is None:
+            hm.twin = build_model(hm.data, hm.variant, censored=False).model
+        model = hm.twin
     if idata is None:
-        out = bk.sample_prior_predictive(twin, draws=draws, seed=seed)
-        group = "prior_predictive"
-    else:
-        out = bk.sample_posterior_predictive(twin, idata, seed=seed)
-        group = "posterior_predictive"
-    if cap and hm.censor_std is not None:
-        y = adapter.get_group(out, group)["y"]
-        np.minimum(y.values, hm.censor_std, out=y.values)
-    return out
+        return bk.sample_prior_predictive(model, draws=draws, seed=seed)
+    return bk.sample_posterior_predictive(model, idata, seed=seed)
 
 
 def posterior_arrays(idata, hm: HouseModel):
