@@ -293,19 +293,20 @@ def _batch_section(layout, kernels, L, outs, first):
         if o.op == "const":
             L(f"o{k}[dd] = {lit(o.attrs[0])}")
         else:
-            _copy_out(L, f"o{k}", f"v{o.id}", o.ndim)
+            _copy_out(L, k, f"v{o.id}", o.ndim)
 
 
-def _copy_out(L, out, value, ndim):
-    """``out[dd] = value`` element by element. An array assignment would make numba compile
+def _copy_out(L, k, value, ndim):
+    """``o<k>[dd] = value`` element by element. An array assignment would make numba compile
     its shape-mismatch error message (string formatting) for every new model: seconds."""
+    out = f"o{k}"
     if ndim == 0:
         L(f"{out}[dd] = {value}")
         return
     sizes = [f"{value}.shape[{j}]" for j in range(ndim)]
     mismatch = " or ".join(f"{s} != {out}.shape[{j + 1}]" for j, s in enumerate(sizes))
     L(f"if {out}.ndim != {ndim + 1} or {mismatch}:")
-    L(f"    return {int(out[1:]) + 1}")  # the caller raises (cheaper to compile than a raise)
+    L(f"    return {k + 1}")  # the caller raises (cheaper to compile than a raise)
     idx = [f"jj{j}" for j in range(ndim)]
     for j in range(ndim):
         L("    " * j + f"for {idx[j]} in range({sizes[j]}):")
